@@ -1,0 +1,50 @@
+# fibsem-ophyd: the two commands. Each one sets up everything it needs on a fresh
+# machine (Python 3.11 and root): .venv, pinned dependencies, the project, and the
+# Debian packages the tests need. Re-running is fast when nothing changed.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+SYSDEPS_STAMP := $(VENV)/.sysdeps-stamp
+DEBS := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libxcb-cursor0 \
+        libxkbcommon-x11-0 libgl1 libegl1 libfontconfig1 libdbus-1-3 libxcb-shape0 \
+        libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xfixes0
+DEMO_OUT ?= demo-output
+
+.PHONY: demo test lint install sysdeps bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian packages for napari under Xvfb (see ../shared/notes/stack.md).
+$(SYSDEPS_STAMP): | $(STAMP)
+	@if ! command -v Xvfb >/dev/null || ! ldconfig -p | grep -q libxcb-cursor; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBS) >/dev/null; \
+	fi
+	touch $(SYSDEPS_STAMP)
+
+sysdeps: $(SYSDEPS_STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+test: $(STAMP) $(SYSDEPS_STAMP) lint
+	$(PY) -m pytest -q
+
+demo: $(STAMP)
+	$(PY) -m profiles.cli demo --out $(DEMO_OUT)
+
+bench: $(STAMP)
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b; done
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .ruff_cache

@@ -1,0 +1,43 @@
+"""The hardware abstraction: what a microscope backend provides to the devices.
+
+The digital twin (`fibsem_ophyd.sim`) implements these protocols; a vendor backend
+would implement the same ones. Devices only ever talk to these protocols.
+"""
+
+from ._protocols import (
+    BeamBackend,
+    BeamName,
+    ChamberBackend,
+    FluorescenceBackend,
+    GasInjectionBackend,
+    ImagingBackend,
+    ManipulatorBackend,
+    MicroscopeBackend,
+    SputterCoaterBackend,
+    StageBackend,
+)
+from ._types import (
+    ManipulatorPosition,
+    ReducedArea,
+    StagePosition,
+    SystemFingerprint,
+    VacuumState,
+)
+
+__all__ = [
+    "BeamBackend",
+    "BeamName",
+    "ChamberBackend",
+    "FluorescenceBackend",
+    "GasInjectionBackend",
+    "ImagingBackend",
+    "ManipulatorBackend",
+    "ManipulatorPosition",
+    "MicroscopeBackend",
+    "ReducedArea",
+    "SputterCoaterBackend",
+    "StageBackend",
+    "StagePosition",
+    "SystemFingerprint",
+    "VacuumState",
+]

@@ -1,0 +1,159 @@
+"""Protocols a microscope backend implements, one per subsystem.
+
+Attributes are plain read/write properties in SI units; a backend may raise on a
+write it cannot honour. Validation against the configured ranges happens in the
+devices *before* a value reaches the backend. Movements are `async` so a backend
+may take real (or twin-clock) time; everything else is synchronous and quick.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+from ._types import (
+    ManipulatorPosition,
+    ReducedArea,
+    StagePosition,
+    SystemFingerprint,
+    VacuumState,
+)
+
+BeamName = Literal["electron", "ion"]
+
+
+@runtime_checkable
+class BeamBackend(Protocol):
+    """One charged-particle column and its active imaging detector."""
+
+    voltage_v: float
+    current_a: float
+    hfw_m: float
+    resolution_x_px: int
+    resolution_y_px: int
+    dwell_time_s: float
+    working_distance_m: float
+    stigmation_x: float
+    stigmation_y: float
+    beam_shift_x_m: float
+    beam_shift_y_m: float
+    scan_rotation_deg: float
+    line_integration: int
+    frame_integration: int
+    blanked: bool
+    on: bool
+    detector_type: str
+    detector_mode: str
+    detector_contrast: float  # 0..1
+    detector_brightness: float  # 0..1
+
+
+@runtime_checkable
+class ImagingBackend(Protocol):
+    def acquire(self, beam: BeamName, reduced_area: ReducedArea | None = None) -> np.ndarray:
+        """Scan one frame with the beam's current settings; return a 2-D uint8 array
+        of shape (resolution_y_px, resolution_x_px) (or the reduced area of it)."""
+        ...
+
+    def frame_time_s(self, beam: BeamName) -> float:
+        """Time one frame takes at the current settings (dwell × pixels × integration)."""
+        ...
+
+
+@runtime_checkable
+class StageBackend(Protocol):
+    def position(self) -> StagePosition:
+        """The encoder readback (all axes set)."""
+        ...
+
+    async def move_to(self, target: StagePosition) -> None:
+        """Absolute raw move of the axes that are not None."""
+        ...
+
+    def stop(self) -> None: ...
+
+    def move_time_s(self, target: StagePosition) -> float:
+        """How long `move_to(target)` would take."""
+        ...
+
+
+@runtime_checkable
+class ManipulatorBackend(Protocol):
+    inserted: bool
+    calibrated: bool
+
+    def position(self) -> ManipulatorPosition: ...
+
+    async def move_to(self, target: ManipulatorPosition) -> None: ...
+
+    async def insert(self, position: Literal["park", "eucentric"]) -> None: ...
+
+    async def retract(self) -> None: ...
+
+
+@runtime_checkable
+class GasInjectionBackend(Protocol):
+    gas: str
+    inserted: bool
+    heater_on: bool
+    temperature_k: float
+
+    async def insert(self) -> None: ...
+
+    async def retract(self) -> None: ...
+
+    async def open_for(self, duration_s: float) -> None:
+        """Open the valve for `duration_s`, depositing where the needle points."""
+        ...
+
+
+@runtime_checkable
+class SputterCoaterBackend(Protocol):
+    async def coat(self, duration_s: float, current_a: float) -> None: ...
+
+
+@runtime_checkable
+class ChamberBackend(Protocol):
+    state: VacuumState
+    pressure_pa: float
+    cryo_temperature_k: float
+
+    async def pump(self) -> None: ...
+
+    async def vent(self) -> None: ...
+
+
+@runtime_checkable
+class FluorescenceBackend(Protocol):
+    objective_position_m: float
+    channel: str
+    exposure_time_s: float
+    excitation_power: float  # 0..1
+
+    def acquire(self) -> np.ndarray:
+        """One widefield frame (2-D uint16) with the current objective/channel/exposure."""
+        ...
+
+    def frame_shape(self) -> tuple[int, int]:
+        """(rows, columns) of the frames `acquire` returns."""
+        ...
+
+
+@runtime_checkable
+class MicroscopeBackend(Protocol):
+    electron: BeamBackend
+    ion: BeamBackend
+    imaging: ImagingBackend
+    stage: StageBackend
+    manipulator: ManipulatorBackend
+    gis: GasInjectionBackend
+    sputter_coater: SputterCoaterBackend
+    chamber: ChamberBackend
+    fluorescence: FluorescenceBackend
+
+    def fingerprint(self) -> SystemFingerprint: ...
+
+    def clock_s(self) -> float:
+        """Microscope time in seconds (the twin's clock, or wall time on hardware)."""
+        ...

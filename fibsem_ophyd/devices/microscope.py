@@ -1,0 +1,113 @@
+"""The Microscope: every subsystem of one FIB-SEM, built on one backend.
+
+    microscope.electron_beam, microscope.ion_beam           imaging settings
+    microscope.sem, microscope.fib, microscope.fm_camera    detectors (HDF5 frames)
+    microscope.stage, microscope.manipulator, microscope.gis,
+    microscope.sputter_coater, microscope.chamber, microscope.fluorescence
+    microscope.sem_aligner, microscope.fib_aligner          registration processors
+    microscope.clock_s                                      microscope time (s)
+
+It is a container of ophyd-async devices rather than a Device itself: bluesky reserves
+the attribute name `stage` on devices (the Stageable protocol), and a microscope is
+never read or staged as a whole — plans use its parts. `fingerprint` says what the
+backend reports; plans put it in every run's start document (`run_metadata`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ophyd_async.core import Device, PathProvider, SignalR
+
+from ..backend import BeamName, MicroscopeBackend, StagePosition, SystemFingerprint
+from ..geometry import StageGeometry
+from ._backed import backed_r
+from .aligner import ImageAligner
+from .beam import Beam
+from .chamber import Chamber
+from .electron_beam import ElectronBeam
+from .fluorescence import FluorescenceMicroscope, fluorescence_camera
+from .gas_injection import GasInjection
+from .imaging_detector import ImagingDetector
+from .interlocks import Interlocks
+from .ion_beam import IonBeam
+from .limits import MicroscopeLimits
+from .manipulator import Manipulator
+from .sputter_coater import SputterCoater
+from .stage import Stage
+
+
+class Microscope:
+    def __init__(
+        self,
+        backend: MicroscopeBackend,
+        limits: MicroscopeLimits,
+        path_provider: PathProvider,
+        geometry: StageGeometry | None = None,
+    ) -> None:
+        self.backend = backend
+        self.limits = limits
+        self.geometry = geometry or StageGeometry()
+        self.interlocks = Interlocks(backend, limits.manipulator)
+        il = self.interlocks
+        self.electron_beam = ElectronBeam(backend.electron, limits.electron, il)
+        self.ion_beam = IonBeam(backend.ion, limits.ion, il)
+        self.sem = ImagingDetector(self.electron_beam, backend.imaging, il, path_provider)
+        self.fib = ImagingDetector(self.ion_beam, backend.imaging, il, path_provider)
+        self.stage = Stage(backend.stage, limits.stage)
+        self.manipulator = Manipulator(backend.manipulator, limits.manipulator, il)
+        self.gis = GasInjection(backend.gis, il, max_open_s=limits.gis_max_open_s)
+        self.sputter_coater = SputterCoater(
+            backend.sputter_coater, il, max_time_s=limits.sputter_max_s
+        )
+        self.chamber = Chamber(backend.chamber, il)
+        self.fluorescence = FluorescenceMicroscope(backend.fluorescence, limits.fluorescence)
+        self.fm_camera = fluorescence_camera(self.fluorescence, il, path_provider)
+        self.sem_aligner = ImageAligner(self.sem)
+        self.fib_aligner = ImageAligner(self.fib)
+        self.clock_s: SignalR[float] = backed_r(float, backend.clock_s, units="s")
+        self.fingerprint: SystemFingerprint = backend.fingerprint()
+        # Named stage positions (lamella sites), raw coordinates.
+        self.sites: dict[str, StagePosition] = {}
+        for name, device in self.devices().items():
+            device.set_name(name)
+
+    def devices(self) -> dict[str, Device]:
+        """Every device, by the name it has in documents."""
+        return {
+            name: value
+            for name, value in vars(self).items()
+            if isinstance(value, Device) and name != "clock_s"
+        } | {"clock": self.clock_s}
+
+    async def connect(self, mock: bool = False, timeout: float = 10.0) -> None:
+        await asyncio.gather(*(d.connect(mock=mock, timeout=timeout) for d in self.devices().values()))
+
+    def beam(self, beam: BeamName) -> Beam:
+        if beam == "electron":
+            return self.electron_beam
+        if beam == "ion":
+            return self.ion_beam
+        raise ValueError(f"beam={beam!r} is not allowed; use 'electron' or 'ion'")
+
+    def detector(self, beam: BeamName) -> ImagingDetector:
+        self.beam(beam)  # validates the name
+        return self.sem if beam == "electron" else self.fib
+
+    def aligner(self, beam: BeamName) -> ImageAligner:
+        self.beam(beam)
+        return self.sem_aligner if beam == "electron" else self.fib_aligner
+
+    def run_metadata(self) -> dict[str, Any]:
+        """Metadata for every run's start document: the system fingerprint.
+
+        Start-document keys may not contain dots, so ranges named "subsystem.field"
+        are nested as {"subsystem": {"field": [min, max]}}."""
+        fp = self.fingerprint.model_dump(mode="json")
+        nested: dict[str, dict[str, Any]] = {}
+        for key, rng in fp.pop("ranges").items():
+            group, _, field = key.rpartition(".")
+            nested.setdefault(group or "general", {})[field] = rng
+        fp["ranges"] = nested
+        return {"fingerprint": fp}

@@ -1,0 +1,1 @@
+"""Shipped lamella protocols (YAML); a package so that the files are installed."""

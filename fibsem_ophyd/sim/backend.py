@@ -1,0 +1,95 @@
+"""`TwinBackend`: the digital twin behind the `fibsem_ophyd.backend.MicroscopeBackend`
+protocols. Devices drive it exactly as they would drive a vendor backend."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import BeamName, ReducedArea, StagePosition, SystemFingerprint
+from .state import BeamState
+from .subsystems import (
+    TwinChamber,
+    TwinFluorescence,
+    TwinGis,
+    TwinManipulator,
+    TwinSputterCoater,
+)
+from .world import TwinWorld
+
+
+class TwinImaging:
+    def __init__(self, world: TwinWorld) -> None:
+        self._world = world
+
+    def acquire(self, beam: BeamName, reduced_area: ReducedArea | None = None) -> np.ndarray:
+        return self._world.acquire(beam, reduced_area)
+
+    def frame_time_s(self, beam: BeamName) -> float:
+        return self._world.beam(beam).frame_time_s()
+
+
+class TwinStage:
+    def __init__(self, world: TwinWorld) -> None:
+        self._world = world
+
+    def position(self) -> StagePosition:
+        return self._world.stage_readback()
+
+    async def move_to(self, target: StagePosition) -> None:
+        duration = self._world.stage_move_time_s(target)
+        await self._world.clock.advance_async(duration)
+        self._world.set_stage(target)
+
+    def stop(self) -> None:
+        """Twin moves complete atomically in twin time; nothing is left to stop."""
+
+    def move_time_s(self, target: StagePosition) -> float:
+        return self._world.stage_move_time_s(target)
+
+
+class TwinBackend:
+    """All subsystems of a `TwinWorld`, as `MicroscopeBackend` wants them."""
+
+    def __init__(self, world: TwinWorld | None = None) -> None:
+        self.world = world or TwinWorld()
+        self.electron: BeamState = self.world.electron
+        self.ion: BeamState = self.world.ion
+        self.imaging = TwinImaging(self.world)
+        self.stage = TwinStage(self.world)
+        self.manipulator = TwinManipulator(self.world)
+        self.gis = TwinGis(self.world)
+        self.sputter_coater = TwinSputterCoater(self.world)
+        self.chamber = TwinChamber(self.world)
+        self.fluorescence = TwinFluorescence(self.world)
+
+    def fingerprint(self) -> SystemFingerprint:
+        p = self.world.params
+        return SystemFingerprint(
+            manufacturer="Demo",
+            model=p.model,
+            serial_number=p.serial_number,
+            software_version=p.software_version,
+            subsystems={
+                "electron": True,
+                "ion": True,
+                "stage": True,
+                "manipulator": True,
+                "gis": True,
+                "sputter_coater": True,
+                "chamber": True,
+                "fluorescence": p.fluorescence,
+            },
+            ranges={
+                "electron.hfw_m": (1e-6, 3e-3),
+                "ion.hfw_m": (1e-6, 3e-3),
+                "electron.dwell_time_s": (25e-9, 1e-3),
+                "ion.dwell_time_s": (25e-9, 1e-3),
+                "stage.x_m": (-5e-3, 5e-3),
+                "stage.y_m": (-5e-3, 5e-3),
+                "stage.z_m": (0.0, 10e-3),
+                "stage.t_deg": (-10.0, 60.0),
+            },
+        )
+
+    def clock_s(self) -> float:
+        return self.world.clock.now_s()

@@ -1,0 +1,69 @@
+"""Configuration of the digital twin: geometry, stage behaviour, identity, seed."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TwinParameters(BaseModel):
+    """Everything that makes one twin differ from another (SI units, angles in degrees)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # Geometry (docs/coordinates.md).
+    electron_column_tilt_deg: float = 0.0
+    ion_column_tilt_deg: float = 52.0
+    shuttle_pre_tilt_deg: float = 35.0
+    rotation_reference_deg: float = 0.0
+    rotation_180_deg: float = 180.0
+    eucentric_z_m: float = 4.0e-3
+    electron_eucentric_working_distance_m: float = 4.0e-3
+    ion_eucentric_working_distance_m: float = 16.5e-3
+    electron_convergence_semi_angle_rad: float = 5e-3
+    ion_convergence_semi_angle_rad: float = 2e-3
+
+    # Stage behaviour.
+    stage_position_error_m: float = Field(0.0, ge=0.0, description="1-sigma per move, x/y/z")
+    stage_rotation_error_deg: float = Field(0.0, ge=0.0, description="1-sigma per move, r/t")
+    stage_drift_m_per_s: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    stage_linear_speed_m_per_s: float = Field(1.0e-3, gt=0.0)
+    stage_angular_speed_deg_per_s: float = Field(10.0, gt=0.0)
+    stage_settle_s: float = Field(0.2, ge=0.0)
+    manipulator_speed_m_per_s: float = Field(0.5e-3, gt=0.0)
+    manipulator_park_m: tuple[float, float, float] = (0.0, 0.0, 200e-6)
+    manipulator_eucentric_m: tuple[float, float, float] = (0.0, 0.0, 10e-6)
+    realtime: bool = Field(False, description="Sleep in wall time as long as the twin clock moves")
+
+    # Specimen.
+    seed: int = 0
+    grid_diameter_m: float = 3.0e-3
+    grid_pitch_m: float = 125e-6
+    grid_bar_width_m: float = 35e-6
+    n_sites: int = Field(5, ge=1, le=16)
+    patch_size_m: float = Field(40e-6, gt=0.0, description="Side of a site's editable raster")
+    patch_pixel_m: float = Field(10e-9, gt=0.0, description="Pixel of a site's editable raster")
+
+    # Imaging.
+    noise_scale: float = Field(1.0, ge=0.0, description="Multiplies the shot-noise amplitude")
+    fluorescence: bool = True
+    fluorescence_pixel_m: float = 150e-9
+    fluorescence_resolution_px: tuple[int, int] = (512, 512)
+
+    # Identity (SystemFingerprint).
+    model: str = "Digital Twin FIB-SEM"
+    serial_number: str = "TWIN-0001"
+    software_version: str = "twin-0.1"
+
+    def column_tilt_deg(self, beam: str) -> float:
+        """Column tilt of `beam` ("electron" or "ion")."""
+        return self.ion_column_tilt_deg if beam == "ion" else self.electron_column_tilt_deg
+
+    def eucentric_working_distance_m(self, beam: str) -> float:
+        if beam == "ion":
+            return self.ion_eucentric_working_distance_m
+        return self.electron_eucentric_working_distance_m
+
+    def convergence_semi_angle_rad(self, beam: str) -> float:
+        if beam == "ion":
+            return self.ion_convergence_semi_angle_rad
+        return self.electron_convergence_semi_angle_rad

@@ -1,0 +1,172 @@
+"""The specimen: a 3 mm cryo-EM grid on the shuttle, in specimen-plane coordinates (u, v).
+
+Geometry (grid bars, rim, landing post, lamella sites) is analytic; texture and
+surface height come from seeded lattice noise (`lattice.py`). Editable
+high-resolution rasters at the sites (`LocalPatch`) are layered on top.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .lattice import point_fbm, wavelengths_m
+from .parameters import TwinParameters
+from .patch import LocalPatch
+
+# Noise field ids (one independent lattice each).
+FIELD_TEXTURE = 0
+FIELD_CELLS = 1
+FIELD_TOPOGRAPHY = 2
+FIELD_GRAINS = 3
+FIELD_HEIGHT = 4
+
+# Label ids of the ground-truth material map.
+LABEL_SHUTTLE = 1
+LABEL_COPPER = 2
+LABEL_ICE = 3
+LABEL_CELL = 4
+LABEL_POST = 5
+
+CELL_OCTAVES_M = wavelengths_m(64e-6, 8e-6)
+HEIGHT_OCTAVES_M = wavelengths_m(512e-6, 4e-6)
+REFERENCE_OCTAVES_M = wavelengths_m(512e-6, 128e-6)
+
+
+@dataclass(frozen=True)
+class Site:
+    """A lamella site: a named point (metres, specimen plane) at a grid-square centre."""
+
+    name: str
+    u_m: float
+    v_m: float
+
+
+@dataclass(frozen=True)
+class LandingPost:
+    """A rectangular copper post (for lift-out) standing `height_m` above the plane."""
+
+    u_m: float
+    v_m: float
+    width_m: float = 20e-6
+    length_m: float = 60e-6
+    height_m: float = 15e-6
+
+
+class Specimen:
+    """A grid with cells in ice, lamella sites and a landing post; deterministic per seed."""
+
+    def __init__(self, params: TwinParameters) -> None:
+        self.params = params
+        self.seed = params.seed
+        self.radius_m = params.grid_diameter_m / 2
+        self.rim_width_m = 0.2e-3
+        self.pitch_m = params.grid_pitch_m
+        self.bar_width_m = params.grid_bar_width_m
+        self.landing_post = LandingPost(u_m=-1.2e-3, v_m=0.0)
+        self.sites: list[Site] = self._choose_sites(params.n_sites)
+        self._patches: dict[str, LocalPatch] = {}
+        self._height_cache: dict[tuple[int, int], float] = {}
+
+    def _choose_sites(self, n: int) -> list[Site]:
+        rng = np.random.default_rng(self.seed)
+        k_max = int(0.7e-3 / self.pitch_m)
+        cells = [(i, j) for i in range(-k_max, k_max + 1) for j in range(-k_max, k_max + 1)]
+        picks = rng.choice(len(cells), size=n, replace=False)
+        return [
+            Site(f"lamella_{k + 1:02d}", cells[p][0] * self.pitch_m, cells[p][1] * self.pitch_m)
+            for k, p in enumerate(sorted(picks))
+        ]
+
+    def site(self, name: str) -> Site:
+        for s in self.sites:
+            if s.name == name:
+                return s
+        raise KeyError(f"no site {name!r}; sites are {[s.name for s in self.sites]}")
+
+    # --- geometry masks (arrays broadcast; values 0..1, anti-aliased over `pixel_m`) ---
+
+    def bar_fraction(self, u_m: np.ndarray, v_m: np.ndarray, pixel_m: float) -> np.ndarray:
+        """1 on grid bars and rim, 0 in the squares and outside the grid."""
+        half_open = (self.pitch_m - self.bar_width_m) / 2
+
+        def one_axis(x: np.ndarray) -> np.ndarray:
+            d = np.abs(np.mod(x + self.pitch_m / 2, self.pitch_m) - self.pitch_m / 2)
+            return np.clip((d - half_open) / pixel_m + 0.5, 0.0, 1.0)
+
+        bars = np.maximum(one_axis(u_m), one_axis(v_m))
+        r = np.hypot(u_m, v_m)
+        rim = np.clip((r - (self.radius_m - self.rim_width_m)) / pixel_m + 0.5, 0.0, 1.0)
+        return np.maximum(bars, rim) * self.inside_fraction(u_m, v_m, pixel_m)
+
+    def inside_fraction(self, u_m: np.ndarray, v_m: np.ndarray, pixel_m: float) -> np.ndarray:
+        return np.clip((self.radius_m - np.hypot(u_m, v_m)) / pixel_m + 0.5, 0.0, 1.0)
+
+    def post_fraction(self, u_m: np.ndarray, v_m: np.ndarray, pixel_m: float) -> np.ndarray:
+        p = self.landing_post
+        fu = np.clip((p.width_m / 2 - np.abs(u_m - p.u_m)) / pixel_m + 0.5, 0.0, 1.0)
+        fv = np.clip((p.length_m / 2 - np.abs(v_m - p.v_m)) / pixel_m + 0.5, 0.0, 1.0)
+        return fu * fv
+
+    def cell_fraction(self, cell_field: np.ndarray) -> np.ndarray:
+        """Cells where the cell noise field is high (soft edge)."""
+        return np.clip((cell_field - 0.35) * 6.0, 0.0, 1.0)
+
+    # --- surface height ---
+
+    def height_m(self, u_m: np.ndarray | float, v_m: np.ndarray | float) -> np.ndarray:
+        """Surface height above the specimen plane (metres), procedural part + patches."""
+        u = np.asarray(u_m, np.float64)
+        v = np.asarray(v_m, np.float64)
+        h = self._procedural_height_m(u, v)
+        for patch in self._patches.values():
+            h = h + patch.height_delta_at(u, v)
+        return h
+
+    def reference_height_m(self, u_m: float, v_m: float) -> float:
+        """The smooth, large-scale surface height (metres) the renderer projects at.
+
+        Features smaller than ~100 µm (cells, post) are drawn at this height; only edited
+        patches get exact per-pixel parallax. Smoothness keeps images rigid under moves.
+        """
+        key = (round(u_m * 1e9), round(v_m * 1e9))  # 1 nm grid
+        h = self._height_cache.get(key)
+        if h is None:
+            u, v = np.asarray(u_m), np.asarray(v_m)
+            smooth = point_fbm(self.seed, FIELD_HEIGHT, u, v, REFERENCE_OCTAVES_M)
+            h = float((0.6e-6 + 0.15e-6 * smooth) * self.inside_fraction(u, v, 1e-6))
+            if len(self._height_cache) > 4096:
+                self._height_cache.clear()
+            self._height_cache[key] = h
+        return h
+
+    def _procedural_height_m(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        ice = 0.6e-6 + 0.15e-6 * point_fbm(self.seed, FIELD_HEIGHT, u, v, HEIGHT_OCTAVES_M)
+        cells = self.cell_fraction(point_fbm(self.seed, FIELD_CELLS, u, v, CELL_OCTAVES_M))
+        h = ice + 1.0e-6 * cells
+        h = h * (1.0 - self.bar_fraction(u, v, 1e-9)) + 0.2e-6 * self.bar_fraction(u, v, 1e-9)
+        post = self.post_fraction(u, v, 1e-9)
+        h = h * (1.0 - post) + self.landing_post.height_m * post
+        return h * self.inside_fraction(u, v, 1e-9)
+
+    # --- editable local rasters ---
+
+    def local_patch(self, site: Site | str) -> LocalPatch:
+        """The editable high-resolution raster centred on `site` (created on first use)."""
+        s = self.site(site) if isinstance(site, str) else site
+        if s.name not in self._patches:
+            self._patches[s.name] = LocalPatch.empty(
+                s.name, s.u_m, s.v_m, self.params.patch_size_m, self.params.patch_pixel_m
+            )
+        return self._patches[s.name]
+
+    @property
+    def patches(self) -> list[LocalPatch]:
+        return list(self._patches.values())
+
+    def keypoints(self) -> dict[str, tuple[float, float]]:
+        """Ground-truth points (u, v) in metres: site centres and the landing post."""
+        out = {s.name: (s.u_m, s.v_m) for s in self.sites}
+        out["landing_post"] = (self.landing_post.u_m, self.landing_post.v_m)
+        return out

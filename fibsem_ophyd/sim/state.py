@@ -1,0 +1,89 @@
+"""Plain state records of the twin's subsystems (SI units, angles in degrees)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..backend import VacuumState
+
+
+@dataclass
+class BeamState:
+    """One column and its detector; attribute names match `BeamBackend`."""
+
+    voltage_v: float = 2000.0
+    current_a: float = 50e-12
+    hfw_m: float = 150e-6
+    resolution_x_px: int = 1536
+    resolution_y_px: int = 1024
+    dwell_time_s: float = 1e-6
+    working_distance_m: float = 4.0e-3
+    stigmation_x: float = 0.0
+    stigmation_y: float = 0.0
+    beam_shift_x_m: float = 0.0
+    beam_shift_y_m: float = 0.0
+    scan_rotation_deg: float = 0.0
+    line_integration: int = 1
+    frame_integration: int = 1
+    blanked: bool = False
+    on: bool = True
+    detector_type: str = "ETD"
+    detector_mode: str = "SE"
+    detector_contrast: float = 0.5  # 0..1
+    detector_brightness: float = 0.5  # 0..1
+
+    @classmethod
+    def electron(cls) -> BeamState:
+        return cls()
+
+    @classmethod
+    def ion(cls) -> BeamState:
+        return cls(voltage_v=30e3, current_a=30e-12, working_distance_m=16.5e-3)
+
+    def frame_time_s(self, n_pixels: int | None = None) -> float:
+        n = self.resolution_x_px * self.resolution_y_px if n_pixels is None else n_pixels
+        return self.dwell_time_s * n * self.line_integration * self.frame_integration
+
+
+@dataclass
+class ManipulatorState:
+    """Needle tip at (x, y, z) metres in the chamber frame (from the eucentric point)."""
+
+    x_m: float = 0.0
+    y_m: float = 0.0
+    z_m: float = 200e-6
+    r_deg: float = 0.0
+    inserted: bool = False
+    calibrated: bool = True
+
+
+@dataclass
+class GisState:
+    gas: str = "Pt"
+    inserted: bool = False
+    heater_on: bool = False
+    temperature_k: float = 293.0
+    open_time_s: float = 0.0  # total valve-open time (deposition physics comes later)
+
+
+@dataclass
+class ChamberState:
+    state: VacuumState = VacuumState.PUMPED
+    pressure_pa: float = 5e-5
+    cryo_temperature_k: float = 80.0
+
+
+@dataclass
+class FluorescenceState:
+    objective_position_m: float = 0.0
+    channel: str = "green"
+    exposure_time_s: float = 0.1
+    excitation_power: float = 0.5  # 0..1
+
+
+@dataclass
+class CoatingState:
+    """Sputter coat thickness (metres) accumulated on the specimen."""
+
+    thickness_m: float = 0.0
+    history: list[tuple[float, float]] = field(default_factory=list)  # (duration_s, current_a)

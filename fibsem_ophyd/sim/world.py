@@ -1,0 +1,165 @@
+"""The twin's world model: specimen, stage (commanded vs true pose), beams, needles,
+chamber, clock; and the renders that follow from that state. Not an ophyd device."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ..backend import BeamName, ReducedArea, StagePosition
+from .clock import TwinClock
+from .fluorescence import make_targets, render_fluorescence
+from .parameters import TwinParameters
+from .projection import StagePose
+from .render import Renderer, Scene
+from .specimen import Specimen
+from .state import (
+    BeamState,
+    ChamberState,
+    CoatingState,
+    FluorescenceState,
+    GisState,
+    ManipulatorState,
+)
+
+_LINEAR = ("x_m", "y_m", "z_m")
+_ANGULAR = ("r_deg", "t_deg")
+
+
+class TwinWorld:
+    """Seeded, deterministic state of a simulated FIB-SEM and its specimen."""
+
+    def __init__(self, params: TwinParameters | None = None) -> None:
+        self.params = params or TwinParameters()
+        p = self.params
+        self.clock = TwinClock(realtime=p.realtime)
+        self.specimen = Specimen(p)
+        self.renderer = Renderer(self.specimen, p)
+        self.electron = BeamState.electron()
+        self.electron.working_distance_m = p.electron_eucentric_working_distance_m
+        self.ion = BeamState.ion()
+        self.ion.working_distance_m = p.ion_eucentric_working_distance_m
+        self.manipulator = ManipulatorState(*p.manipulator_park_m)
+        self.gis = GisState()
+        self.chamber = ChamberState()
+        self.fluorescence = FluorescenceState()
+        self.coating = CoatingState()
+        self.targets = make_targets(self.specimen, p.seed)
+        self._stage_rng = np.random.default_rng(p.seed + 1)
+        self._fl_rng = np.random.default_rng(p.seed + 2)
+        # Electron-flat at the eucentric height, shuttle centre under the beams.
+        self.commanded_pose = StagePose(
+            z_m=p.eucentric_z_m, r_deg=p.rotation_reference_deg, t_deg=p.shuttle_pre_tilt_deg
+        )
+        self._error = StagePose(0.0, 0.0, 0.0, 0.0, 0.0)
+        self._settled_at_s = 0.0
+
+    # --- beams ---
+
+    def beam(self, name: BeamName) -> BeamState:
+        if name == "electron":
+            return self.electron
+        if name == "ion":
+            return self.ion
+        raise ValueError(f"beam must be 'electron' or 'ion', got {name!r}")
+
+    # --- stage ---
+
+    def true_pose(self) -> StagePose:
+        """Where the stage really is: command + per-move error + drift since the last move."""
+        c, e = self.commanded_pose, self._error
+        dt = self.clock.now_s() - self._settled_at_s
+        dx, dy, dz = (v * dt for v in self.params.stage_drift_m_per_s)
+        return StagePose(
+            c.x_m + e.x_m + dx,
+            c.y_m + e.y_m + dy,
+            c.z_m + e.z_m + dz,
+            c.r_deg + e.r_deg,
+            c.t_deg + e.t_deg,
+        )
+
+    def stage_readback(self) -> StagePosition:
+        """The encoders report the commanded pose (they do not see error or drift)."""
+        c = self.commanded_pose
+        return StagePosition(x_m=c.x_m, y_m=c.y_m, z_m=c.z_m, r_deg=c.r_deg, t_deg=c.t_deg)
+
+    def stage_move_time_s(self, target: StagePosition) -> float:
+        c = self.commanded_pose
+        lin = max((abs(getattr(target, k) - getattr(c, k)) for k in _LINEAR
+                   if getattr(target, k) is not None), default=0.0)
+        ang = max((abs(getattr(target, k) - getattr(c, k)) for k in _ANGULAR
+                   if getattr(target, k) is not None), default=0.0)
+        if lin == 0.0 and ang == 0.0:
+            return 0.0
+        p = self.params
+        return max(lin / p.stage_linear_speed_m_per_s, ang / p.stage_angular_speed_deg_per_s) + (
+            p.stage_settle_s
+        )
+
+    def set_stage(self, target: StagePosition) -> None:
+        """Apply a move instantly (the caller advances the clock): new command, new error."""
+        for k, v in target:
+            if v is None:
+                continue
+            if not np.isfinite(v):
+                raise ValueError(f"stage {k} must be finite, got {v}")
+        changes = {k: v for k, v in target if v is not None}
+        self.commanded_pose = replace(self.commanded_pose, **changes)
+        errors = {}
+        for k in changes:
+            sigma = (
+                self.params.stage_position_error_m if k in _LINEAR
+                else self.params.stage_rotation_error_deg
+            )
+            errors[k] = float(self._stage_rng.normal(0.0, sigma)) if sigma > 0 else 0.0
+        self._error = replace(self._error, **errors)
+        self._settled_at_s = self.clock.now_s()
+
+    # --- imaging ---
+
+    def scene(self) -> Scene:
+        m = self.manipulator
+        tip = np.array([m.x_m, m.y_m, m.z_m]) if m.inserted else None
+        return Scene(self.true_pose(), tip, self.gis.inserted)
+
+    def _check_imaging(self, name: BeamName) -> BeamState:
+        beam = self.beam(name)
+        if beam.resolution_x_px < 1 or beam.resolution_y_px < 1 or beam.hfw_m <= 0:
+            raise ValueError(f"{name}: resolution and hfw_m must be positive")
+        return beam
+
+    def render(self, beam: BeamName, reduced_area: ReducedArea | None = None) -> np.ndarray:
+        """One frame (uint8) of `beam` at the current state; does not advance the clock.
+
+        With the chamber vented the beams cannot run: the frame is dark noise.
+        """
+        state = self._check_imaging(beam)
+        if self.chamber.state != "pumped":
+            state = replace(state, on=False)
+        return self.renderer.render(beam, state, self.scene(), reduced_area)
+
+    def render_labels(self, beam: BeamName, reduced_area: ReducedArea | None = None) -> np.ndarray:
+        """Ground-truth material labels (uint8) in the same geometry as `render`."""
+        state = self._check_imaging(beam)
+        return self.renderer.render(beam, state, self.scene(), reduced_area, labels=True)
+
+    def acquire(self, beam: BeamName, reduced_area: ReducedArea | None = None) -> np.ndarray:
+        """Render and advance the clock by the scan time."""
+        img = self.render(beam, reduced_area)
+        self.clock.advance(self.beam(beam).frame_time_s(img.size))
+        return img
+
+    def render_fluorescence(self) -> np.ndarray:
+        """One uint16 widefield frame; advances nothing (see `acquire_fluorescence`)."""
+        if not self.params.fluorescence:
+            raise ValueError("this twin has no fluorescence microscope (params.fluorescence)")
+        return render_fluorescence(
+            self.specimen, self.targets, self.params, self.true_pose(), self.fluorescence,
+            self._fl_rng,
+        )
+
+    def acquire_fluorescence(self) -> np.ndarray:
+        img = self.render_fluorescence()
+        self.clock.advance(self.fluorescence.exposure_time_s)
+        return img

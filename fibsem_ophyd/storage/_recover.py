@@ -1,0 +1,141 @@
+"""Replay journals of runs that never reached tiled (killed process, server down).
+
+A run without a stop document gets a synthetic one (exit_status "abort"), and
+its stream datums are extended to the frames its HDF5 files hold, since the
+detector flushes every frame before the document describing it is emitted.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from ._journal import pending_journals, read_journal
+
+logger = logging.getLogger("fibsem_ophyd.storage")
+
+KILLED_REASON = "process killed before the run closed"
+HDF5_MIMETYPES = {"application/x-hdf5", "application/x-hdf"}
+
+
+def _frames_in_file(resource: dict) -> int | None:
+    """Frames in the resource's HDF5 dataset, or None if it cannot be read."""
+    dataset = resource.get("parameters", {}).get("dataset")
+    if resource.get("mimetype") not in HDF5_MIMETYPES or not dataset:
+        return None
+    import h5py
+
+    try:
+        # swmr: the writer was killed with the file open for writing
+        with h5py.File(urlparse(resource["uri"]).path, "r", swmr=True) as file:
+            return int(file[dataset].shape[0])
+    except (OSError, KeyError):
+        logger.warning("cannot count frames of %s", resource["uri"])
+        return None
+
+
+def _extend_stream_datums(docs: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    """Stream datums for frames that are in every file of a stream but in no document."""
+    resources = {d["uid"]: d for n, d in docs if n == "stream_resource"}
+    last: dict[str, dict] = {}
+    for name, doc in docs:
+        if name == "stream_datum":
+            last[doc["stream_resource"]] = doc
+    by_descriptor: dict[str, list[dict]] = {}
+    for datum in last.values():
+        by_descriptor.setdefault(datum["descriptor"], []).append(datum)
+    extra: list[tuple[str, dict]] = []
+    for datums in by_descriptor.values():
+        stops = {d["indices"]["stop"] for d in datums}
+        seq_stops = {d["seq_nums"]["stop"] for d in datums}
+        counts = [_frames_in_file(resources.get(d["stream_resource"], {})) for d in datums]
+        if len(stops) != 1 or len(seq_stops) != 1 or None in counts:
+            continue
+        stop, seq_stop, frames = stops.pop(), seq_stops.pop(), min(counts)  # type: ignore[type-var]
+        if frames <= stop:
+            continue
+        for datum in datums:
+            sres = datum["stream_resource"]
+            extra.append(
+                (
+                    "stream_datum",
+                    {
+                        "uid": f"{sres}/recovered-{stop}",
+                        "stream_resource": sres,
+                        "descriptor": datum["descriptor"],
+                        "indices": {"start": stop, "stop": frames},
+                        "seq_nums": {"start": seq_stop, "stop": seq_stop + frames - stop},
+                    },
+                )
+            )
+        logger.info("recovered %d frame(s) beyond the last document", frames - stop)
+    return extra
+
+
+def synthetic_stop(docs: list[tuple[str, dict]], reason: str = KILLED_REASON) -> dict:
+    """A stop document for a run whose process died before emitting one."""
+    start = next(d for n, d in docs if n == "start")
+    stream_of = {d["uid"]: d["name"] for n, d in docs if n == "descriptor"}
+    counts: Counter[str] = Counter()
+    for name, doc in docs:
+        if name == "event":
+            counts[stream_of[doc["descriptor"]]] += 1
+        elif name == "event_page":
+            counts[stream_of[doc["descriptor"]]] += len(doc["seq_num"])
+    return {
+        "uid": str(uuid.uuid4()),
+        "time": time.time(),
+        "run_start": start["uid"],
+        "exit_status": "abort",
+        "reason": reason,
+        "num_events": {name: counts.get(name, 0) for name in stream_of.values()},
+    }
+
+
+def replay(client: Any, docs: list[tuple[str, dict]]) -> str:
+    """Write one journaled run into tiled, replacing any partial copy; returns its uid."""
+    from bluesky_tiled_plugins import TiledWriter
+
+    start = next(d for n, d in docs if n == "start")
+    uid = start["uid"]
+    if uid in client:
+        if client[uid].metadata.get("stop"):
+            return uid  # it did reach tiled; only the journal's removal was lost
+        client[uid].delete(recursive=True, external_only=False)
+    if not any(n == "stop" for n, _ in docs):
+        docs = [*docs, *_extend_stream_datums(docs), ("stop", synthetic_stop(docs))]
+    writer = TiledWriter(client)
+    for name, doc in docs:
+        writer(name, doc)
+    return uid
+
+
+def recover(client: Any, journal_dir: Path) -> list[str]:
+    """Replay every pending journal of `journal_dir`; returns the recovered run uids."""
+    recovered: list[str] = []
+    for path in pending_journals(journal_dir):
+        docs = read_journal(path)
+        if not any(n == "start" for n, _ in docs):
+            logger.warning("journal %s has no start document; set aside", path)
+            _set_aside(path, "unreadable")
+            continue
+        try:
+            uid = replay(client, docs)
+        except Exception:
+            logger.exception("could not recover %s; it stays pending", path)
+            continue
+        logger.info("recovered run %s from %s", uid, path.name)
+        _set_aside(path, "recovered")
+        recovered.append(uid)
+    return recovered
+
+
+def _set_aside(path: Path, folder: str) -> None:
+    target = path.parent / folder
+    target.mkdir(exist_ok=True)
+    path.replace(target / path.name)

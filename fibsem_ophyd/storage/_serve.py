@@ -1,0 +1,75 @@
+"""The tiled server process of the embedded store: `python -m fibsem_ophyd.storage._serve DIR PORT`.
+
+It reads the API key from DIR/api_key (never from argv, which other users can
+see), binds 127.0.0.1 only, and records its pid and port in DIR/server.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+
+from ._settings import LOCALHOST, StorageSettings, ensure_api_key
+
+CATALOG_SPEC = ("CatalogOfBlueskyRuns", "3.0")
+
+
+def build_tiled_app(settings: StorageSettings, api_key: str):  # -> FastAPI
+    """The tiled app over the persistent SQLite catalog of `settings.data_dir`."""
+    import copy
+
+    from bluesky_tiled_plugins.exporters import json_seq_exporter
+    from tiled.catalog import from_uri as catalog_from_uri
+    from tiled.config import Authentication
+    from tiled.media_type_registration import default_serialization_registry
+    from tiled.server.app import build_app
+
+    settings.make_dirs()
+    tables = f"duckdb:///{settings.writable_dir / 'tables.duckdb'}"
+    catalog = catalog_from_uri(
+        f"sqlite:///{settings.catalog_path}",
+        writable_storage=[settings.writable_dir, tables],
+        readable_storage=[settings.frames_dir],
+        # tiled initialises in a subprocess (seconds): only when there is no catalog yet
+        init_if_not_exists=not settings.catalog_path.exists(),
+        specs=[{"name": CATALOG_SPEC[0], "version": CATALOG_SPEC[1]}],
+    )
+    # databroker's `run.documents()` asks the server for the run as JSON-seq
+    serializers = copy.deepcopy(default_serialization_registry)
+    serializers.register("BlueskyRun", "application/json-seq", json_seq_exporter)
+    return build_app(
+        catalog,
+        authentication=Authentication(single_user_api_key=api_key),
+        serialization_registry=serializers,
+    )
+
+
+def _write_server_file(settings: StorageSettings, port: int) -> None:
+    record = {"pid": os.getpid(), "host": LOCALHOST, "port": port}
+    tmp = settings.server_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record))
+    os.replace(tmp, settings.server_file)
+
+
+def serve(data_dir: Path, port: int) -> None:
+    # Frames are read while a detector may still hold them open (or was killed
+    # holding them): that needs HDF5's single-writer/multiple-reader mode.
+    os.environ.setdefault("TILED_HDF5_SWMR_DEFAULT", "1")
+    import uvicorn
+
+    settings = StorageSettings(data_dir=data_dir, port=port)
+    api_key = ensure_api_key(settings.api_key_path)
+    app = build_tiled_app(settings, api_key)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((LOCALHOST, port))
+    config = uvicorn.Config(app, loop="asyncio", log_level="warning", access_log=False)
+    _write_server_file(settings, sock.getsockname()[1])
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+if __name__ == "__main__":
+    serve(Path(sys.argv[1]), int(sys.argv[2]))

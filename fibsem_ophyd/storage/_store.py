@@ -1,0 +1,135 @@
+"""`EmbeddedStore`: the default data store — a local tiled server, or a configured one."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+from pathlib import Path
+from typing import Any
+
+from ._process import ServerHandle, start_server, stop_server
+from ._settings import StorageSettings, ensure_api_key, setup_logging
+
+logger = logging.getLogger("fibsem_ophyd.storage")
+
+
+class EmbeddedStore:
+    """Serve (or connect to) the tiled catalog that every run is written to.
+
+    >>> with EmbeddedStore() as store:
+    ...     store.subscribe(RE)
+    ...     RE(count([det], num=3))
+    ...     runs = store.client()
+    """
+
+    def __init__(self, settings: StorageSettings | None = None, **overrides: Any):
+        self.settings = settings or StorageSettings(**overrides)
+        self._server: ServerHandle | None = None
+        self._writers: list[Any] = []
+
+    # -- lifecycle -------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.settings.remote or self._server is not None
+
+    @property
+    def api_key(self) -> str:
+        if self.settings.remote:
+            return self.settings.api_key or ""
+        return ensure_api_key(self.settings.api_key_path)
+
+    @property
+    def uri(self) -> str:
+        """The tiled API URI (without the key)."""
+        if self.settings.uri is not None:
+            return self.settings.uri
+        if self._server is None:
+            raise RuntimeError("the store is not started; call start() first")
+        return f"{self._server.base_url}/api/v1"
+
+    def start(self, recover: bool = True) -> EmbeddedStore:
+        """Start (or adopt) the local server and wait until it answers; replay
+        journals of killed runs when `recover`. Remote settings start nothing."""
+        if self._server is not None:
+            return self
+        if self.settings.remote:
+            if recover:
+                self.recover()
+            return self
+        self.settings.make_dirs()
+        setup_logging(self.settings)
+        self._server = start_server(self.settings, self.api_key)
+        if self._server.process is not None:
+            atexit.register(self.stop)
+        if recover:
+            self.recover()
+        return self
+
+    def stop(self) -> None:
+        """Stop the server if this store started it (an adopted one is left running)."""
+        for writer in self._writers:
+            writer.close()
+        server, self._server = self._server, None
+        if server is not None and server.process is not None:
+            atexit.unregister(self.stop)
+            stop_server(self.settings, server)
+
+    def __enter__(self) -> EmbeddedStore:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- use ---------------------------------------------------------------
+    def client(self, structure_clients: str = "numpy") -> Any:
+        """A tiled client of the catalog (a databroker `CatalogOfBlueskyRuns`)."""
+        from tiled.client import from_uri
+
+        return from_uri(
+            self.uri,
+            structure_clients=structure_clients,
+            api_key=self.api_key,
+            trust_env=self.settings.remote,  # never send 127.0.0.1 traffic to a proxy
+        )
+
+    def writer(self) -> Any:
+        """A document callback writing runs to this store (journal + TiledWriter)."""
+        from ._writer import DurableTiledWriter
+
+        journal_dir = self.settings.journal_dir if self.settings.journal else None
+        if journal_dir is not None:
+            journal_dir.mkdir(parents=True, exist_ok=True)
+        writer = DurableTiledWriter(
+            self.client().include_data_sources(),
+            journal_dir,
+            self.settings.fsync_every_document,
+        )
+        self._writers.append(writer)
+        return writer
+
+    def subscribe(self, RE: Any) -> int:
+        """Write every run of `RE` to this store; returns the subscription token."""
+        return RE.subscribe(self.writer())
+
+    def recover(self) -> list[str]:
+        """Replay journals of runs that never reached tiled; returns their uids."""
+        from ._recover import recover
+
+        if not self.settings.journal:
+            return []
+        return recover(self.client().include_data_sources(), self.settings.journal_dir)
+
+    def path_provider(self, subfolder: str | None = None) -> Any:
+        """An ophyd-async PathProvider writing one uniquely named file per detector
+        per run under `frames/` (which the server may read)."""
+        from ophyd_async.core import StaticPathProvider, UUIDFilenameProvider
+
+        folder: Path = self.settings.frames_dir
+        if subfolder:
+            folder = folder / subfolder
+        folder.mkdir(parents=True, exist_ok=True)
+        return StaticPathProvider(UUIDFilenameProvider(), folder)
+
+    def __repr__(self) -> str:
+        where = self.settings.uri or str(self.settings.data_dir)
+        return f"<EmbeddedStore {where} {'running' if self.running else 'stopped'}>"

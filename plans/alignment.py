@@ -1,0 +1,141 @@
+"""Alignment: register a new image to a reference and correct by beam shift (or by
+the stage when the beam-shift range would be exceeded), step by step until the
+residual is under a threshold. Every step's shift and score are event data.
+
+Pixel shifts (content displacement, +x right, +y down; see fibsem_ophyd.alignment)
+become image-plane offsets (dx, dy) = (sx·ps, -sy·ps) (metres, x right, y up). A beam
+shift b moves content by -b in the unrotated image plane (docs/coordinates.md:
+(a', b') = R(-φ)(a - bx, b - by)), so undoing an offset needs Δb = R(φ)·(dx, dy).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import bluesky.plan_stubs as bps
+import bluesky.preprocessors as bpp
+import numpy as np
+from bluesky.utils import MsgGenerator, plan
+
+from fibsem_ophyd.state import BeamSettings
+
+from ._md import plan_md
+from .movement import stable_move
+
+ALIGN_SETTINGS = (
+    "hfw_m", "resolution", "dwell_time_s", "line_integration", "frame_integration",
+    "detector_type", "detector_mode", "detector_contrast", "detector_brightness",
+    "scan_rotation_deg",
+)  # fmt: skip
+
+
+def _rot(deg: float, x: float, y: float) -> tuple[float, float]:
+    c, s = math.cos(math.radians(deg)), math.sin(math.radians(deg))
+    return c * x - s * y, s * x + c * y
+
+
+@plan
+def _measure(microscope: Any, beam: str) -> MsgGenerator[tuple[float, float, float]]:
+    det, aligner = microscope.detector(beam), microscope.aligner(beam)
+    b = microscope.beam(beam)
+    yield from bps.trigger(det, wait=True)
+    yield from bps.trigger(aligner, wait=True)
+    yield from bps.create("primary")
+    for device in (det, aligner, microscope.stage):
+        yield from bps.read(device)
+    yield from bps.read(b.beam_shift_x_m)
+    yield from bps.read(b.beam_shift_y_m)
+    yield from bps.save()
+    sx = yield from bps.rd(aligner.shift_x_px)
+    sy = yield from bps.rd(aligner.shift_y_px)
+    score = yield from bps.rd(aligner.score)
+    return sx, sy, score
+
+
+@plan
+def _correct(
+    microscope: Any, beam: str, dx_m: float, dy_m: float, use_stage: bool
+) -> MsgGenerator[str]:
+    """Undo an apparent offset (dx, dy) of the content; returns 'beam_shift' or 'stage'."""
+    b = microscope.beam(beam)
+    rot = yield from bps.rd(b.scan_rotation_deg)
+    bx = yield from bps.rd(b.beam_shift_x_m)
+    by = yield from bps.rd(b.beam_shift_y_m)
+    ddx, ddy = _rot(rot, dx_m, dy_m)
+    nx, ny = bx + ddx, by + ddy
+    limit = b.limits.beam_shift_max_m
+    if abs(nx) <= limit and abs(ny) <= limit:
+        yield from bps.mv(b.beam_shift_x_m, nx, b.beam_shift_y_m, ny)
+        return "beam_shift"
+    if not use_stage:
+        raise ValueError(
+            f"{beam}.beam_shift would reach ({nx:.3g}, {ny:.3g}) m, outside ±{limit:g} m, "
+            "and stage correction is off"
+        )
+    # Give the beam shift back to zero and move the stage by the whole offset: resetting
+    # the shift moves the content by R(-φ)·(bx, by), which adds to the offset.
+    ox, oy = _rot(-rot, bx, by)
+    yield from bps.mv(b.beam_shift_x_m, 0.0, b.beam_shift_y_m, 0.0)
+    yield from stable_move(microscope, dx_m + ox, dy_m + oy, beam)
+    return "stage"
+
+
+@plan
+def align(
+    microscope: Any,
+    beam: str,
+    reference: np.ndarray,
+    reference_settings: BeamSettings | None = None,
+    max_steps: int = 3,
+    threshold_px: float = 0.5,
+    use_stage: bool = True,
+    md: dict | None = None,
+) -> MsgGenerator[dict[str, float]]:
+    """Align `beam`'s view to `reference` (an earlier image of the same place).
+
+    Acquires with the reference's settings when given, registers, corrects, and repeats
+    up to `max_steps` corrections until the residual is below `threshold_px`. Returns
+    the last measurement {shift_x_px, shift_y_px, score, steps}.
+    """
+    det = microscope.detector(beam)
+    ref = np.asarray(reference)
+    if ref.ndim != 2 or not np.isfinite(ref).all():
+        raise ValueError(f"reference must be a finite 2-D image, got shape {ref.shape}")
+    if max_steps < 0 or not (threshold_px > 0):
+        raise ValueError("max_steps must be >= 0 and threshold_px > 0")
+    if reference_settings is not None:
+        b = microscope.beam(beam)
+        args: list[Any] = []
+        for field in ALIGN_SETTINGS:
+            args += [getattr(b, field), getattr(reference_settings, field)]
+        yield from bps.mv(*args)
+    resolution = yield from bps.rd(microscope.beam(beam).resolution)
+    w, h = (int(v) for v in resolution.split("x"))
+    if ref.shape != (h, w):
+        raise ValueError(
+            f"reference shape {ref.shape} differs from the {beam} image shape {(h, w)} "
+            f"({resolution}); acquire the reference at the same resolution"
+        )
+    aligner = microscope.aligner(beam)
+    _md = plan_md(
+        microscope, "align", {"beam": beam, "max_steps": max_steps, "threshold_px": threshold_px},
+        md,
+    )  # fmt: skip
+
+    @bpp.stage_decorator([det])
+    @bpp.run_decorator(md=_md)
+    def inner() -> MsgGenerator[dict[str, float]]:
+        yield from bps.mv(aligner.reference, ref)
+        step = 0
+        while True:
+            sx, sy, score = yield from _measure(microscope, beam)
+            if math.hypot(sx, sy) <= threshold_px or step >= max_steps:
+                return {"shift_x_px": sx, "shift_y_px": sy, "score": score, "steps": step}
+            ps = yield from bps.rd(microscope.beam(beam).pixel_size_m)
+            # The content sits at (sx, -sy)·ps from where it was: bring it back.
+            yield from _correct(microscope, beam, sx * ps, -sy * ps, use_stage)
+            step += 1
+
+    result = yield from inner()
+    return result

@@ -1,0 +1,1 @@
+"""Starting a session: the IPython profile, the console entry point and the demo."""

@@ -1,0 +1,75 @@
+"""The `fibsem-ophyd` console command: ipython, demo, serve, log."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def _cmd_ipython(args: argparse.Namespace) -> int:
+    import IPython
+
+    profile_dir = Path(__file__).parent / "ipython"
+    if args.config:
+        os.environ["FIBSEM_OPHYD_CONFIG"] = str(args.config)
+    IPython.start_ipython(argv=["--profile-dir", str(profile_dir), "--no-banner"])
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(out=Path(args.out), data_dir=args.data_dir, config=args.config)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from fibsem_ophyd.storage import EmbeddedStore, StorageSettings
+
+    settings = StorageSettings(data_dir=Path(args.data_dir)) if args.data_dir else None
+    with EmbeddedStore(settings) as store:
+        print(f"tiled serving {store.uri}")
+        print(f"API key in {store.settings.api_key_path} (readable only by you)")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def _cmd_log(args: argparse.Namespace) -> int:
+    from fibsem_ophyd.storage import EmbeddedStore, StorageSettings, format_runs, recent_runs
+
+    settings = StorageSettings(data_dir=Path(args.data_dir)) if args.data_dir else None
+    with EmbeddedStore(settings) as store:
+        print(format_runs(recent_runs(store.client(), limit=args.limit)))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fibsem-ophyd", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("ipython", help="an IPython Bluesky session on the configured microscope")
+    p.add_argument("--config", help="microscope configuration YAML (default: the twin)")
+    p.set_defaults(func=_cmd_ipython)
+    p = sub.add_parser("demo", help="the demo job on the digital twin")
+    p.add_argument("--out", default="demo-output", help="folder for the summary and figures")
+    p.add_argument("--data-dir", default=None, help="store folder (default: user data dir)")
+    p.add_argument("--config", default=None)
+    p.set_defaults(func=_cmd_demo)
+    p = sub.add_parser("serve", help="serve the embedded tiled catalog until Ctrl-C")
+    p.add_argument("--data-dir", default=None)
+    p.set_defaults(func=_cmd_serve)
+    p = sub.add_parser("log", help="recent runs and what they did")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(func=_cmd_log)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

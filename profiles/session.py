@@ -1,0 +1,71 @@
+"""Build a working session: RunEngine, microscope, storage, progress display.
+
+from profiles.session import start_session
+s = start_session()          # twin by default, embedded tiled store
+s.RE(acquire_image(s.microscope, "ion"))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bluesky import RunEngine
+
+from fibsem_ophyd.config import MicroscopeConfig, load_config
+from fibsem_ophyd.connect import connect_microscope
+from fibsem_ophyd.devices.microscope import Microscope
+from fibsem_ophyd.storage import EmbeddedStore, StorageSettings
+
+from .progress import RunProgress
+
+
+@dataclass
+class Session:
+    RE: RunEngine
+    microscope: Microscope
+    config: MicroscopeConfig
+    store: EmbeddedStore | None
+    tokens: list[int] = field(default_factory=list)
+
+    def catalog(self) -> Any:
+        """The tiled catalog of this session's store."""
+        if self.store is None:
+            raise RuntimeError("this session has no store")
+        return self.store.client()
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.stop()
+
+
+def start_session(
+    config: str | Path | MicroscopeConfig | None = None,
+    *,
+    data_dir: str | Path | None = None,
+    store: bool = True,
+    progress: bool = True,
+    twin: dict[str, Any] | None = None,
+    call_returns_result: bool = True,
+) -> Session:
+    """Connect the configured microscope (the twin by default) and wire the RunEngine
+    to the embedded store and a progress display."""
+    cfg = config if isinstance(config, MicroscopeConfig) else load_config(config)
+    RE = RunEngine({}, call_returns_result=call_returns_result)
+    the_store: EmbeddedStore | None = None
+    path_provider = None
+    if store:
+        settings = StorageSettings(data_dir=Path(data_dir)) if data_dir else StorageSettings()
+        the_store = EmbeddedStore(settings).start()
+        path_provider = the_store.path_provider()
+    microscope = connect_microscope(cfg, path_provider=path_provider, twin=twin)
+    session = Session(RE=RE, microscope=microscope, config=cfg, store=the_store)
+    if the_store is not None:
+        session.tokens.append(the_store.subscribe(RE))
+    if progress:
+        session.tokens.append(RE.subscribe(RunProgress()))
+    return session
+
+
+__all__ = ["Session", "start_session"]

@@ -1,0 +1,49 @@
+"""Image helpers for closed-loop tests: grab frames through the RunEngine and measure
+where content went, by registration of patches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import bluesky.plan_stubs as bps
+import numpy as np
+from bluesky.plans import count
+
+from fibsem_ophyd.alignment import register
+
+
+def grab(RE: Any, microscope: Any, beam: str) -> np.ndarray:  # noqa: N803
+    det = microscope.detector(beam)
+    RE(count([det], num=1))
+    assert det.last_frame is not None
+    return det.last_frame.copy()
+
+
+def pixel_size(RE: Any, microscope: Any, beam: str) -> float:  # noqa: N803
+    return RE(bps.rd(microscope.beam(beam).pixel_size_m)).plan_result
+
+
+def patch(image: np.ndarray, col: float, row: float, half: int = 96) -> np.ndarray:
+    c, r = int(round(col)), int(round(row))
+    return image[r - half : r + half, c - half : c + half].astype(np.float32)
+
+
+def centre(image: np.ndarray) -> tuple[float, float]:
+    h, w = image.shape
+    return (w - 1) / 2, (h - 1) / 2
+
+
+def offset_to_pixels(image: np.ndarray, dx_m: float, dy_m: float, ps: float):
+    cx, cy = centre(image)
+    return cx + dx_m / ps, cy - dy_m / ps
+
+
+def residual_px(
+    before: np.ndarray, before_at: tuple[float, float], after: np.ndarray, after_at: tuple
+) -> float:
+    """Distance (pixels) between where the content around `before_at` in `before` is
+    found in `after` and the point `after_at`."""
+    a = patch(before, *before_at)
+    b = patch(after, *after_at)
+    result = register(a, b, highpass_px=None)
+    return float(np.hypot(result.shift_x_px, result.shift_y_px))
