@@ -90,7 +90,9 @@ def main() -> None:
 
     print(f"{args.pairs} pairs {SHAPE[1]}x{SHAPE[0]}, {args.repeats} timed repeats each, ")
     print(f"load average at start {load0:.2f}, now {os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs")
-    header = f"{'method':46s} {'wall ms':>8s} {'cpu ms':>8s} {'med err px':>11s} {'max err px':>11s}"
+    header = (
+        f"{'method':46s} {'wall ms':>8s} {'cpu ms':>8s} {'med err px':>11s} {'max err px':>11s}"
+    )
     print(header)
     print("-" * len(header))
     for name in METHODS:

@@ -20,10 +20,13 @@ N_SITES = 3
 
 def _row(run: Any, beam: str) -> dict[str, Any]:
     (key,) = run.images
-    frame = run.images[key][0]
+    stack = run.images[key]
+    frame = stack.reshape(-1, *stack.shape[-2:])[0]  # (events, collections, H, W)
     det_cfg = next(iter(run.configuration.values()))["data"]
     pixel = next(v for k, v in det_cfg.items() if k.endswith("pixel_size_m"))
-    stage = {k.split("-")[-2]: float(v[0]) for k, v in run.readings.items() if "stage" in k}
+    stage = {
+        k.split("-")[-1]: float(v[0]) for k, v in run.readings.items() if k.startswith("stage-")
+    }
     return {
         "uid": run.uid[:8],
         "site": run.start.get("site", ""),

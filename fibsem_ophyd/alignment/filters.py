@@ -11,7 +11,9 @@ from scipy.signal.windows import tukey
 WindowKind = Literal["tukey", "hann", "none"]
 
 
-def window_2d(shape: tuple[int, int], kind: WindowKind = "tukey", alpha: float = 0.25) -> np.ndarray:
+def window_2d(
+    shape: tuple[int, int], kind: WindowKind = "tukey", alpha: float = 0.25
+) -> np.ndarray:
     """Separable apodisation window (float32, peak 1) against FFT edge effects.
 
     ``alpha`` is the Tukey taper fraction (0 = flat, 1 = Hann); ignored for other kinds.

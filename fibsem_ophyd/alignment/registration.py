@@ -169,9 +169,7 @@ class Registrar:
         """Register ``image`` (same shape as the reference) to the reference."""
         img = _as_image(image, "image")
         if img.shape != self.shape:
-            raise ValueError(
-                f"image shape {img.shape} differs from reference shape {self.shape}"
-            )
+            raise ValueError(f"image shape {img.shape} differs from reference shape {self.shape}")
         spec = self._spectrum(img)
         cross = self._ref_w * (spec / self._norm(spec))
         surface = self._to_coarse(cross)
@@ -179,11 +177,10 @@ class Registrar:
             surface = np.where(self._allowed, surface, -np.inf)
         iy, ix = np.unravel_index(int(np.argmax(surface)), surface.shape)
         peak_ratio = self._peak_ratio(surface, int(iy), int(ix))
-        y0, x0 = self._offsets(0)[iy], self._offsets(1)[ix]
-        step = 0.25
-        radius = max(self.pitch) * 0.5 + step
+        y0 = self._offsets(0)[iy] + self.pitch[0] * _vertex(surface[:, ix], int(iy))
+        x0 = self._offsets(1)[ix] + self.pitch[1] * _vertex(surface[iy], int(ix))
         y, x = SpectralPeak(cross, self.fy, self.fx).refine(
-            y0, x0, radius, step, self.tolerance_px, self._envelope
+            y0, x0, max(self.pitch) + 0.5, self.tolerance_px, self._envelope
         )
         score = self._score(spec, y, x)
         return Registration(float(x), float(y), score, peak_ratio)
@@ -219,6 +216,18 @@ class Registrar:
         if den == 0:
             return 0.0
         return float(min(1.0, max(0.0, uv / den)))
+
+
+def _vertex(line: np.ndarray, i: int) -> float:
+    """Sub-sample offset (-0.5..0.5) of the peak at ``line[i]`` from a 3-point Gaussian
+    (parabola of the log) fit; a parabola on the values where they are not positive."""
+    a, b, c = (float(line[(i + k) % len(line)]) for k in (-1, 0, 1))
+    if min(a, b, c) > 0:
+        a, b, c = np.log(a), np.log(b), np.log(c)
+    den = a - 2 * b + c
+    if not np.isfinite(den) or den >= 0:
+        return 0.0
+    return float(np.clip(0.5 * (a - c) / den, -0.5, 0.5))
 
 
 def register(reference: np.ndarray, image: np.ndarray, **options: object) -> Registration:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 TWO_PI = 2.0 * np.pi
-_SERIAL_MACS = 200_000  # below OpenBLAS's threading threshold (m*n*k < 262144)
+_SERIAL_MACS = 60_000  # below the m*n*k at which OpenBLAS threads complex gemm (~65536)
 
 
 def serial_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -68,34 +68,43 @@ class SpectralPeak:
         y0: float,
         x0: float,
         radius: float,
-        step: float,
         tol: float = 1e-5,
         envelope: SpectralPeak | None = None,
     ) -> tuple[float, float]:
-        """Maximum near ``(y0, x0)``: best point of a grid of pitch ``step`` within
-        ``radius`` px, then Newton steps on ``log c - log envelope`` (each bounded by
-        ``step``) until they fall below ``tol`` px. Returns ``(y, x)``.
+        """Maximum of ``log c - log envelope`` near ``(y0, x0)``, by Newton steps until they
+        fall below ``tol`` px. If Newton leaves the concave region or ``radius``, a grid of
+        pitch 0.25 px within ``radius`` seeds it instead. Returns ``(y, x)``.
 
         ``envelope`` is the overlap weight of the two windows versus shift (the window
         autocorrelation); dividing it out removes the pull of the windows toward zero
         shift."""
-        offs = np.arange(-radius, radius + step / 2, step)
-        vals = self.grid(y0 + offs, x0 + offs)
-        iy, ix = np.unravel_index(int(np.argmax(vals)), vals.shape)
-        p = np.array([y0 + offs[iy], x0 + offs[ix]])
-        for _ in range(20):
+        start = np.array([y0, x0])
+        p = self._newton(start, radius, tol, envelope)
+        if p is None:
+            offs = np.arange(-radius, radius + 0.125, 0.25)
+            vals = self.grid(y0 + offs, x0 + offs)
+            iy, ix = np.unravel_index(int(np.argmax(vals)), vals.shape)
+            start = np.array([y0 + offs[iy], x0 + offs[ix]])
+            p = self._newton(start, 0.25, tol, envelope)
+            if p is None:
+                p = start
+        return float(p[0]), float(p[1])
+
+    def _newton(
+        self, start: np.ndarray, radius: float, tol: float, envelope: SpectralPeak | None
+    ) -> np.ndarray | None:
+        p = start.copy()
+        for _ in range(12):
             g, h = self.log_derivatives(p[0], p[1])
             if envelope is not None:
                 ge, he = envelope.log_derivatives(p[0], p[1])
                 g, h = g - ge, h - he
-            # Newton step, accepted only as an ascent step in a concave neighbourhood
             if np.trace(h) >= 0 or np.linalg.det(h) <= 0:
-                break
+                return None  # not in the concave neighbourhood of a maximum
             d = -np.linalg.solve(h, g)
-            n = float(np.hypot(*d))
-            if n > step:
-                d *= step / n
             p = p + d
-            if n < tol:
-                break
-        return float(p[0]), float(p[1])
+            if np.hypot(*(p - start)) > radius:
+                return None
+            if np.hypot(*d) < tol:
+                return p
+        return None

@@ -82,7 +82,9 @@ class Microscope:
         } | {"clock": self.clock_s}
 
     async def connect(self, mock: bool = False, timeout: float = 10.0) -> None:
-        await asyncio.gather(*(d.connect(mock=mock, timeout=timeout) for d in self.devices().values()))
+        await asyncio.gather(
+            *(d.connect(mock=mock, timeout=timeout) for d in self.devices().values())
+        )
 
     def beam(self, beam: BeamName) -> Beam:
         if beam == "electron":

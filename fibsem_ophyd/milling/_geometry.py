@@ -43,9 +43,7 @@ def _orient(a: Point, b: Point, c: Point) -> float:
 
 
 def _on_segment(a: Point, b: Point, p: Point) -> bool:
-    return min(a[0], b[0]) <= p[0] <= max(a[0], b[0]) and min(a[1], b[1]) <= p[1] <= max(
-        a[1], b[1]
-    )
+    return min(a[0], b[0]) <= p[0] <= max(a[0], b[0]) and min(a[1], b[1]) <= p[1] <= max(a[1], b[1])
 
 
 def segments_intersect(a: Point, b: Point, c: Point, d: Point) -> bool:

@@ -151,17 +151,21 @@ class LamellaProtocol(Model):
             for i, step in enumerate(settings.steps):
                 if previous is not None and step.spacing_m > previous:
                     issues.append(
-                        (f"stages.{stage}.steps[{i}].spacing_m",
-                         f"got {fmt(step.spacing_m)} m; must be <= the previous step's "
-                         f"{fmt(previous)} m (thinning only removes material)")
-                    )  # fmt: skip
+                        (
+                            f"stages.{stage}.steps[{i}].spacing_m",
+                            f"got {fmt(step.spacing_m)} m; must be <= the previous step's "
+                            f"{fmt(previous)} m (thinning only removes material)",
+                        )
+                    )
                 previous = step.spacing_m
         final = self.lamella.target_thickness_m
         if previous is not None and previous < final:
             issues.append(
-                ("lamella.target_thickness_m",
-                 f"{fmt(final)} m is thicker than the last step's spacing {fmt(previous)} m")
-            )  # fmt: skip
+                (
+                    "lamella.target_thickness_m",
+                    f"{fmt(final)} m is thicker than the last step's spacing {fmt(previous)} m",
+                )
+            )
         raise_issues(issues)
         return self
 

@@ -24,7 +24,9 @@ def _fiducial_exclusion(p: LamellaProtocol, x_m: float, y_m: float) -> list[Excl
     if not (p.stages.setup.enabled and fid.enabled):
         return []
     size = fid.length_m * 1.5  # the cross's diagonal extent with a margin
-    return [Exclusion(name="fiducial", x_m=x_m + fid.offset_x_m, y_m=y_m, width_m=size, height_m=size)]
+    return [
+        Exclusion(name="fiducial", x_m=x_m + fid.offset_x_m, y_m=y_m, width_m=size, height_m=size)
+    ]
 
 
 def _thinning(p: LamellaProtocol, name: str, x_m: float, y_m: float) -> list[MillingStage]:
@@ -33,10 +35,15 @@ def _thinning(p: LamellaProtocol, name: str, x_m: float, y_m: float) -> list[Mil
     out = []
     for i, step in enumerate(st.steps):
         trench = TrenchPattern(
-            name=f"{name}-{i + 1}", x_m=x_m, y_m=y_m, width_m=p.lamella.width_m,
-            trench_height_m=step.trench_height_m, spacing_m=step.spacing_m,
-            depth_m=step.depth_m, cleaning_cross_section=step.cleaning_cross_section,
-        )  # fmt: skip
+            name=f"{name}-{i + 1}",
+            x_m=x_m,
+            y_m=y_m,
+            width_m=p.lamella.width_m,
+            trench_height_m=step.trench_height_m,
+            spacing_m=step.spacing_m,
+            depth_m=step.depth_m,
+            cleaning_cross_section=step.cleaning_cross_section,
+        )
         lamella = Exclusion(
             name="lamella", x_m=x_m, y_m=y_m, width_m=p.lamella.width_m, height_m=step.spacing_m
         )
@@ -54,30 +61,52 @@ def _thinning(p: LamellaProtocol, name: str, x_m: float, y_m: float) -> list[Mil
 
 def _setup(p: LamellaProtocol, x_m: float, y_m: float) -> list[MillingStage]:
     st, lam = p.stages.setup, p.lamella
-    lamella = Exclusion(name="lamella", x_m=x_m, y_m=y_m, width_m=lam.width_m, height_m=lam.height_m)
+    lamella = Exclusion(
+        name="lamella", x_m=x_m, y_m=y_m, width_m=lam.width_m, height_m=lam.height_m
+    )
     align = StageAlignment(hfw_m=st.alignment_hfw_m)
     out = []
     if st.fiducial.enabled:
         f = st.fiducial
         pattern = FiducialPattern(
-            name="fiducial", x_m=x_m + f.offset_x_m, y_m=y_m, shape=f.shape,
-            length_m=f.length_m, width_m=f.width_m, depth_m=f.depth_m,
-        )  # fmt: skip
+            name="fiducial",
+            x_m=x_m + f.offset_x_m,
+            y_m=y_m,
+            shape=f.shape,
+            length_m=f.length_m,
+            width_m=f.width_m,
+            depth_m=f.depth_m,
+        )
         out.append(
-            MillingStage(name="fiducial", patterns=[pattern], parameters=_params(st, f.current_a),
-                         exclusions=[lamella], alignment=align)
-        )  # fmt: skip
+            MillingStage(
+                name="fiducial",
+                patterns=[pattern],
+                parameters=_params(st, f.current_a),
+                exclusions=[lamella],
+                alignment=align,
+            )
+        )
     if st.stress_relief.enabled:
         s = st.stress_relief
         pattern = MicroExpansionPattern(
-            name="stress-relief", x_m=x_m, y_m=y_m, lamella_width_m=lam.width_m,
-            width_m=s.width_m, height_m=s.height_m, distance_m=s.distance_m, depth_m=s.depth_m,
-        )  # fmt: skip
+            name="stress-relief",
+            x_m=x_m,
+            y_m=y_m,
+            lamella_width_m=lam.width_m,
+            width_m=s.width_m,
+            height_m=s.height_m,
+            distance_m=s.distance_m,
+            depth_m=s.depth_m,
+        )
         out.append(
-            MillingStage(name="stress-relief", patterns=[pattern],
-                         parameters=_params(st, s.current_a),
-                         exclusions=[lamella, *_fiducial_exclusion(p, x_m, y_m)], alignment=align)
-        )  # fmt: skip
+            MillingStage(
+                name="stress-relief",
+                patterns=[pattern],
+                parameters=_params(st, s.current_a),
+                exclusions=[lamella, *_fiducial_exclusion(p, x_m, y_m)],
+                alignment=align,
+            )
+        )
     return out
 
 
@@ -103,15 +132,35 @@ def milling_stages(
     if stage_name == "trench":
         t = protocol.stages.trench
         pattern = TrenchPattern(
-            name="trench", x_m=x_m, y_m=y_m, width_m=t.width_m, trench_height_m=t.trench_height_m,
-            spacing_m=t.spacing_m, depth_m=t.depth_m, cleaning_cross_section=t.cleaning_cross_section,
-        )  # fmt: skip
-        return [MillingStage(name="trench", patterns=[pattern],
-                             parameters=_params(t, t.current_a), alignment=align)]  # fmt: skip
+            name="trench",
+            x_m=x_m,
+            y_m=y_m,
+            width_m=t.width_m,
+            trench_height_m=t.trench_height_m,
+            spacing_m=t.spacing_m,
+            depth_m=t.depth_m,
+            cleaning_cross_section=t.cleaning_cross_section,
+        )
+        return [
+            MillingStage(
+                name="trench",
+                patterns=[pattern],
+                parameters=_params(t, t.current_a),
+                alignment=align,
+            )
+        ]
     u = protocol.stages.undercut
     pattern = UndercutPattern(
-        name="undercut", x_m=x_m, y_m=y_m, width_m=u.width_m, height_m=u.height_m,
-        depth_m=u.depth_m, offset_m=u.offset_m,
-    )  # fmt: skip
-    return [MillingStage(name="undercut", patterns=[pattern],
-                         parameters=_params(u, u.current_a), alignment=align)]  # fmt: skip
+        name="undercut",
+        x_m=x_m,
+        y_m=y_m,
+        width_m=u.width_m,
+        height_m=u.height_m,
+        depth_m=u.depth_m,
+        offset_m=u.offset_m,
+    )
+    return [
+        MillingStage(
+            name="undercut", patterns=[pattern], parameters=_params(u, u.current_a), alignment=align
+        )
+    ]

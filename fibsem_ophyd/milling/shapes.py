@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Self
 
+import cv2
 import numpy as np
 
 from . import _raster
@@ -47,14 +48,6 @@ class Shape:
         win = _raster.window(out.shape, pixel_size_m, self.bounding_box())
         if win is not None:
             _raster.paint(out, win, self._values(win[2], win[3], pixel_size_m))
-
-
-def _local(x, y, x0: float, y0: float, rotation_deg: float) -> tuple[np.ndarray, np.ndarray]:
-    """Image-plane points in the frame of a shape centred at (x0, y0), rotated."""
-    a = math.radians(rotation_deg)
-    c, s = math.cos(a), math.sin(a)
-    dx, dy = x - x0, y - y0
-    return c * dx + s * dy, -s * dx + c * dy
 
 
 def _box_of(points: list[Point]) -> BoundingBox:
@@ -124,7 +117,9 @@ class LineShape(Shape):
 
     def _values(self, x, y, pixel_size_m):
         # The line's rectangle, at least one pixel wide so it never vanishes.
-        angle = math.degrees(math.atan2(self.end_y_m - self.start_y_m, self.end_x_m - self.start_x_m))
+        angle = math.degrees(
+            math.atan2(self.end_y_m - self.start_y_m, self.end_x_m - self.start_x_m)
+        )
         corners = rectangle_corners(
             (self.start_x_m + self.end_x_m) / 2,
             (self.start_y_m + self.end_y_m) / 2,
@@ -216,9 +211,22 @@ class BitmapShape(Shape):
         return replace(self, x_m=self.x_m + dx_m, y_m=self.y_m + dy_m)
 
     def _values(self, x, y, pixel_size_m):
-        u, v = _local(x, y, self.x_m, self.y_m, self.rotation_deg)
+        # One affine map from window pixel (col, row) to bitmap index; nearest sampling.
         n_rows, n_cols = self.dose.shape
-        inside = (np.abs(u) <= self.width_m / 2) & (np.abs(v) <= self.height_m / 2)
-        c = np.clip(((u / self.width_m + 0.5) * n_cols).astype(int), 0, n_cols - 1)
-        r = np.clip(((0.5 - v / self.height_m) * n_rows).astype(int), 0, n_rows - 1)
-        return np.where(inside, self.dose[r, c], 0.0)
+        a = math.radians(self.rotation_deg)
+        c, s = math.cos(a), math.sin(a)
+        dx0, dy0 = x[0, 0] - self.x_m, y[0, 0] - self.y_m
+        ku, kv = n_cols / self.width_m, n_rows / self.height_m
+        # u = c·dx + s·dy, v = -s·dx + c·dy with dx = dx0 + col·ps, dy = dy0 - row·ps.
+        src_col = [ku * c * pixel_size_m, -ku * s * pixel_size_m, ku * (c * dx0 + s * dy0)]
+        src_row = [kv * s * pixel_size_m, kv * c * pixel_size_m, -kv * (-s * dx0 + c * dy0)]
+        src_col[2] += n_cols / 2 - 0.5
+        src_row[2] += n_rows / 2 - 0.5
+        return cv2.warpAffine(
+            self.dose.astype(np.float32),
+            np.array([src_col, src_row], dtype=np.float64),
+            (x.shape[1], y.shape[0]),
+            flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0.0,
+        )

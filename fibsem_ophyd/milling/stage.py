@@ -154,6 +154,3 @@ class MillingStage(Model):
         for p in self.patterns:
             np.maximum(out, p.dose(shape_px, pixel_size_m), out=out)
         return out
-
-
-

@@ -12,8 +12,13 @@ import cv2
 import numpy as np
 
 from .parameters import TwinParameters
-from .projection import ImageGeometry, StagePose, invert_affine, specimen_to_chamber
-from .projection import specimen_to_image_affine
+from .projection import (
+    ImageGeometry,
+    StagePose,
+    invert_affine,
+    specimen_to_chamber,
+    specimen_to_image_affine,
+)
 from .specimen import Specimen
 from .state import FluorescenceState
 

@@ -38,8 +38,12 @@ def _draw_tapered(
 
     def poly(shrink: float) -> np.ndarray:
         pts = np.array(
-            [tip + perp * r_tip * shrink, base + perp * r_base * shrink,
-             base - perp * r_base * shrink, tip - perp * r_tip * shrink]
+            [
+                tip + perp * r_tip * shrink,
+                base + perp * r_base * shrink,
+                base - perp * r_base * shrink,
+                tip - perp * r_tip * shrink,
+            ]
         )
         return np.round(np.clip(pts, -size, size) * scale).astype(np.int32)
 
@@ -52,7 +56,9 @@ def _draw_tapered(
         cv2.fillConvexPoly(image, poly(0.35), highlight, lineType=cv2.LINE_AA, shift=4)
 
 
-def draw_manipulator(image: np.ndarray, geom: ImageGeometry, tip_m: np.ndarray, label: bool) -> None:
+def draw_manipulator(
+    image: np.ndarray, geom: ImageGeometry, tip_m: np.ndarray, label: bool
+) -> None:
     """Tungsten needle: 0.3 µm tip radius, 8° half-angle taper."""
     value, hi = (LABEL_NEEDLE, None) if label else (215, 245)
     _draw_tapered(image, geom, tip_m, MANIPULATOR_AXIS, 0.3e-6, 8.0, value, hi)

@@ -2,8 +2,8 @@
 
 An output pixel q sees the surface point (u, v) with A·(u, v) + k·dh(u, v) = q, where A
 maps the plane at the reference height and k is the image shift per metre of height.
-We solve it by fixed-point iteration on the patch raster (converges for walls less
-steep than the view direction) and resample texture, shading and material there.
+We march each ray from the highest edit down (first surface hit = visible, so raised
+parts occlude), refine by fixed point, and resample texture, shading and material there.
 """
 
 from __future__ import annotations
@@ -48,7 +48,10 @@ def composite_patch(
     u0, v0 = patch.origin_m()
     half = (factor - 1) / 2 * patch.pixel_m  # centre of the first coarse pixel
     uv_to_patch = np.array(
-        [[1 / lvl.pixel_m, 0, -(u0 + half) / lvl.pixel_m], [0, -1 / lvl.pixel_m, (v0 - half) / lvl.pixel_m]]
+        [
+            [1 / lvl.pixel_m, 0, -(u0 + half) / lvl.pixel_m],
+            [0, -1 / lvl.pixel_m, (v0 - half) / lvl.pixel_m],
+        ]
     )
     out_to_patch = _compose(uv_to_patch, invert_affine(a_out))
     kk = out_to_patch[:, :2] @ parallax_px_per_m  # patch px per metre of height
@@ -70,10 +73,25 @@ def composite_patch(
         np.arange(c0, c1, dtype=np.float32), np.arange(r0, r1, dtype=np.float32)
     )
     bx, by = _apply(out_to_patch, cols, rows)
-    px, py = bx, by
-    dh = np.zeros_like(bx)
+    # March each ray down from the highest edit: the first height at which the ray is at
+    # or below the surface is what the beam sees (occlusion), then refine by fixed point.
+    lo, hi = float(lvl.height_delta_m.min()), float(lvl.height_delta_m.max())
+    n_steps = int(min(64, np.ceil(float(np.hypot(*kk)) * (hi - lo)) + 1)) if hi > lo else 1
+    hit = np.full(bx.shape, lo, np.float32)
+    found = np.zeros(bx.shape, bool)
+    for level_m in np.linspace(hi, lo, n_steps):
+        px = bx - np.float32(kk[0] * level_m)
+        py = by - np.float32(kk[1] * level_m)
+        surface = cv2.remap(lvl.height_delta_m, px, py, cv2.INTER_LINEAR, borderValue=0.0)
+        new_hit = (surface >= level_m - 1e-12) & ~found
+        hit[new_hit] = level_m
+        found |= new_hit
+    dh = hit
+    px = bx - np.float32(kk[0]) * dh
+    py = by - np.float32(kk[1]) * dh
     for _ in range(_ITERATIONS):
         dh = cv2.remap(lvl.height_delta_m, px, py, cv2.INTER_LINEAR, borderValue=0.0)
+        dh = np.maximum(dh, hit)  # never drop below the visible hit (vertical walls)
         px = bx - np.float32(kk[0]) * dh
         py = by - np.float32(kk[1]) * dh
     inside = (px >= -0.5) & (px <= n - 0.5) & (py >= -0.5) & (py <= n - 0.5)

@@ -1,9 +1,9 @@
 """Specimen → chamber → image projection, exactly as in docs/coordinates.md.
 
-    p_chamber = Rx(t) · ((x, y, z - z_e) + Rz(r - r_ref) · Rx(-p) · (u, v, h))
-    a = p·e_x,  b = p·e_v(θ),  depth = p·s(θ)
-    (a', b') = R(-φ) · (a - bx, b - by)
-    col = (W - 1)/2 + a'/ps,  row = (H - 1)/2 - b'/ps
+p_chamber = Rx(t) · ((x, y, z - z_e) + Rz(r - r_ref) · Rx(-p) · (u, v, h))
+a = p·e_x,  b = p·e_v(θ),  depth = p·s(θ)
+(a', b') = R(-φ) · (a - bx, b - by)
+col = (W - 1)/2 + a'/ps,  row = (H - 1)/2 - b'/ps
 """
 
 from __future__ import annotations
@@ -113,7 +113,9 @@ def chamber_to_image(p_chamber: np.ndarray, geom: ImageGeometry) -> np.ndarray:
 
 def image_offset_to_pixel(dx_m: float, dy_m: float, geom: ImageGeometry) -> tuple[float, float]:
     """Pixel of an image offset (dx right, dy up, metres from the image centre)."""
-    return (geom.width_px - 1) / 2 + dx_m / geom.pixel_m, (geom.height_px - 1) / 2 - dy_m / geom.pixel_m
+    return (geom.width_px - 1) / 2 + dx_m / geom.pixel_m, (
+        geom.height_px - 1
+    ) / 2 - dy_m / geom.pixel_m
 
 
 def specimen_to_image_affine(

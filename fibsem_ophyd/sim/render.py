@@ -46,9 +46,9 @@ def _pixel_window(beam: BeamState, reduced_area: object | None) -> tuple[int, in
     if reduced_area is None:
         return 0, 0, w, h
     ra = reduced_area
-    c0, r0 = int(round(ra.left * w)), int(round(ra.top * h))
-    cw = max(1, min(w - c0, int(round(ra.width * w))))
-    rh = max(1, min(h - r0, int(round(ra.height * h))))
+    c0, r0 = round(ra.left * w), round(ra.top * h)
+    cw = max(1, min(w - c0, round(ra.width * w)))
+    rh = max(1, min(h - r0, round(ra.height * h)))
     return c0, r0, cw, rh
 
 
@@ -90,7 +90,7 @@ class Renderer:
         pose: StagePose,
         centre: tuple[float, float, float] | None = None,
     ) -> float:
-        """|working distance − distance of the surface (at the image centre) from the pole piece|."""
+        """|working distance − surface distance from the pole piece| at the image centre."""
         geom = self.geometry(beam_name, beam)
         u, v, h = centre if centre is not None else self.surface_centre(pose, geom)
         p = specimen_to_chamber(u, v, h, pose, self.params)
@@ -105,7 +105,11 @@ class Renderer:
         return 128.0 * self.params.noise_scale / np.sqrt(n)
 
     def render(
-        self, beam_name: str, beam: BeamState, scene: Scene, reduced_area: object | None = None,
+        self,
+        beam_name: str,
+        beam: BeamState,
+        scene: Scene,
+        reduced_area: object | None = None,
         labels: bool = False,
     ) -> np.ndarray:
         c0, r0, w, h = _pixel_window(beam, reduced_area)
@@ -131,7 +135,11 @@ class Renderer:
                     img, patch, a_out, parallax, mosaic, mosaic_to_out, channel, footprint
                 )
         if scene.gis_inserted or scene.needle_tip_m is not None:
-            full = img if (c0, r0, w, h) == (0, 0, beam.resolution_x_px, beam.resolution_y_px) else None
+            full = (
+                img
+                if (c0, r0, w, h) == (0, 0, beam.resolution_x_px, beam.resolution_y_px)
+                else None
+            )
             canvas = full if full is not None else self._full_canvas(img, beam, c0, r0)
             if scene.gis_inserted:
                 draw_gis(canvas, geom, labels)
@@ -191,7 +199,9 @@ class Renderer:
         # Wide blur: blur a downscaled copy (cost independent of sigma).
         f = s / 3.0
         h, w = img.shape
-        small = cv2.resize(img, (max(1, int(w / f)), max(1, int(h / f))), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(
+            img, (max(1, int(w / f)), max(1, int(h / f))), interpolation=cv2.INTER_AREA
+        )
         small = cv2.GaussianBlur(small, (0, 0), sigmaX=sx / f, sigmaY=sy / f)
         return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 

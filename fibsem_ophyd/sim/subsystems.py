@@ -42,7 +42,9 @@ class TwinManipulator:
     async def _go(self, x_m: float, y_m: float, z_m: float) -> None:
         m = self._world.manipulator
         distance = float(np.linalg.norm([x_m - m.x_m, y_m - m.y_m, z_m - m.z_m]))
-        await self._world.clock.advance_async(distance / self._world.params.manipulator_speed_m_per_s)
+        await self._world.clock.advance_async(
+            distance / self._world.params.manipulator_speed_m_per_s
+        )
         m.x_m, m.y_m, m.z_m = x_m, y_m, z_m
 
     async def move_to(self, target: ManipulatorPosition) -> None:

@@ -26,7 +26,7 @@ def level_pixel_m(level: int) -> float:
 
 
 def generate_tile(specimen: sp.Specimen, level: int, ix: int, iy: int) -> np.ndarray:
-    """Tile (TILE_PX, TILE_PX, 3) uint8: electron grey, ion grey, label."""
+    """Tile (3, TILE_PX, TILE_PX) uint8: electron grey, ion grey, label (contiguous planes)."""
     ps = level_pixel_m(level)
     seed = specimen.seed
     # One extra leading pixel so slopes are exact at tile borders (no seams).
@@ -65,10 +65,10 @@ def generate_tile(specimen: sp.Specimen, level: int, ix: int, iy: int) -> np.nda
     label = np.where(inside > 0.5, label, sp.LABEL_SHUTTLE)
     label = np.where(post > 0.5, sp.LABEL_POST, label)
 
-    out = np.empty((TILE_PX, TILE_PX, 3), np.uint8)
-    out[..., 0] = np.clip(grey_e * 255.0, 0, 255)
-    out[..., 1] = np.clip(grey_i * 255.0, 0, 255)
-    out[..., 2] = label
+    out = np.empty((3, TILE_PX, TILE_PX), np.uint8)
+    out[0] = np.clip(grey_e * 255.0, 0, 255)
+    out[1] = np.clip(grey_i * 255.0, 0, 255)
+    out[2] = label
     return out
 
 
@@ -99,14 +99,16 @@ class TilePyramid:
     ) -> tuple[np.ndarray, int, int]:
         """Channel of the texture pixels covering [gx0, gx1) × [gy0, gy1) at `level`.
 
-        Returns (array, gx_origin, gy_origin): array[0, 0] is texture pixel (gx_origin, gy_origin),
-        which is tile-aligned (so the array may be slightly larger than asked).
+        Returns (array, gx0, gy0): array[0, 0] is texture pixel (gx0, gy0).
         """
-        tx0, tx1 = gx_range[0] // TILE_PX, (gx_range[1] - 1) // TILE_PX
-        ty0, ty1 = gy_range[0] // TILE_PX, (gy_range[1] - 1) // TILE_PX
-        out = np.empty(((ty1 - ty0 + 1) * TILE_PX, (tx1 - tx0 + 1) * TILE_PX), np.uint8)
-        for ty in range(ty0, ty1 + 1):
-            for tx in range(tx0, tx1 + 1):
-                r, c = (ty - ty0) * TILE_PX, (tx - tx0) * TILE_PX
-                out[r : r + TILE_PX, c : c + TILE_PX] = self.tile(level, tx, ty)[..., channel]
-        return out, tx0 * TILE_PX, ty0 * TILE_PX
+        (gx0, gx1), (gy0, gy1) = gx_range, gy_range
+        out = np.empty((gy1 - gy0, gx1 - gx0), np.uint8)
+        for ty in range(gy0 // TILE_PX, (gy1 - 1) // TILE_PX + 1):
+            y0, y1 = max(gy0, ty * TILE_PX), min(gy1, (ty + 1) * TILE_PX)
+            for tx in range(gx0 // TILE_PX, (gx1 - 1) // TILE_PX + 1):
+                x0, x1 = max(gx0, tx * TILE_PX), min(gx1, (tx + 1) * TILE_PX)
+                tile = self.tile(level, tx, ty)[channel]
+                out[y0 - gy0 : y1 - gy0, x0 - gx0 : x1 - gx0] = tile[
+                    y0 - ty * TILE_PX : y1 - ty * TILE_PX, x0 - tx * TILE_PX : x1 - tx * TILE_PX
+                ]
+        return out, gx0, gy0

@@ -86,10 +86,22 @@ class TwinWorld:
 
     def stage_move_time_s(self, target: StagePosition) -> float:
         c = self.commanded_pose
-        lin = max((abs(getattr(target, k) - getattr(c, k)) for k in _LINEAR
-                   if getattr(target, k) is not None), default=0.0)
-        ang = max((abs(getattr(target, k) - getattr(c, k)) for k in _ANGULAR
-                   if getattr(target, k) is not None), default=0.0)
+        lin = max(
+            (
+                abs(getattr(target, k) - getattr(c, k))
+                for k in _LINEAR
+                if getattr(target, k) is not None
+            ),
+            default=0.0,
+        )
+        ang = max(
+            (
+                abs(getattr(target, k) - getattr(c, k))
+                for k in _ANGULAR
+                if getattr(target, k) is not None
+            ),
+            default=0.0,
+        )
         if lin == 0.0 and ang == 0.0:
             return 0.0
         p = self.params
@@ -109,7 +121,8 @@ class TwinWorld:
         errors = {}
         for k in changes:
             sigma = (
-                self.params.stage_position_error_m if k in _LINEAR
+                self.params.stage_position_error_m
+                if k in _LINEAR
                 else self.params.stage_rotation_error_deg
             )
             errors[k] = float(self._stage_rng.normal(0.0, sigma)) if sigma > 0 else 0.0
@@ -155,7 +168,11 @@ class TwinWorld:
         if not self.params.fluorescence:
             raise ValueError("this twin has no fluorescence microscope (params.fluorescence)")
         return render_fluorescence(
-            self.specimen, self.targets, self.params, self.true_pose(), self.fluorescence,
+            self.specimen,
+            self.targets,
+            self.params,
+            self.true_pose(),
+            self.fluorescence,
             self._fl_rng,
         )
 

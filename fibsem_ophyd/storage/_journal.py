@@ -8,6 +8,7 @@ to the operating system, which keeps it even when the process is killed
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -82,9 +83,33 @@ def read_journal(path: Path) -> list[tuple[str, dict]]:
     return docs
 
 
+@contextlib.contextmanager
+def claimed(path: Path) -> Iterator[bool]:
+    """Hold the journal's lock while replaying it; yields False if someone else holds it."""
+    try:
+        file = open(path, "rb")  # noqa: SIM115 (closed below)
+    except FileNotFoundError:  # recovered meanwhile by another process
+        yield False
+        return
+    with file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
+
+
 def is_live(path: Path) -> bool:
     """True if a living process still holds the journal (its run is going on)."""
-    with open(path, "a") as file:
+    try:
+        file = open(path, "rb")  # noqa: SIM115 (closed below)
+    except FileNotFoundError:
+        return True  # gone: recovered or finished meanwhile; not ours to touch
+    with file:
         try:
             fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -32,9 +32,15 @@ def _is_image(data_key: dict[str, Any]) -> bool:
     return len(shape) >= 2
 
 
+def _v3(client: Any) -> Any:
+    """The v3 (SQL) view of a catalog. Asked for explicitly: `catalog.v2` in
+    bluesky-tiled-plugins 2.0.12 switches the process-wide default to v2."""
+    return client.v3 if getattr(client, "is_sql", False) else client
+
+
 def read_images(client: Any, uid: str, stream: str = "primary") -> RunImages:
     """Read every frame of `stream` of run `uid` (full or partial uid, or scan id)."""
-    run = client[uid]
+    run = _v3(client)[uid]
     metadata = run.metadata
     node = run[stream]
     stream_md = dict(node.metadata)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from ._journal import pending_journals, read_journal
+from ._journal import claimed, pending_journals, read_journal
 
 logger = logging.getLogger("fibsem_ophyd.storage")
 
@@ -119,20 +119,26 @@ def recover(client: Any, journal_dir: Path) -> list[str]:
     """Replay every pending journal of `journal_dir`; returns the recovered run uids."""
     recovered: list[str] = []
     for path in pending_journals(journal_dir):
-        docs = read_journal(path)
-        if not any(n == "start" for n, _ in docs):
-            logger.warning("journal %s has no start document; set aside", path)
-            _set_aside(path, "unreadable")
-            continue
-        try:
-            uid = replay(client, docs)
-        except Exception:
-            logger.exception("could not recover %s; it stays pending", path)
-            continue
-        logger.info("recovered run %s from %s", uid, path.name)
-        _set_aside(path, "recovered")
-        recovered.append(uid)
+        with claimed(path) as mine:  # another process may be recovering it right now
+            if mine and (uid := _recover_one(client, path)):
+                recovered.append(uid)
     return recovered
+
+
+def _recover_one(client: Any, path: Path) -> str | None:
+    docs = read_journal(path)
+    if not any(n == "start" for n, _ in docs):
+        logger.warning("journal %s has no start document; set aside", path)
+        _set_aside(path, "unreadable")
+        return None
+    try:
+        uid = replay(client, docs)
+    except Exception:
+        logger.exception("could not recover %s; it stays pending", path)
+        return None
+    logger.info("recovered run %s from %s", uid, path.name)
+    _set_aside(path, "recovered")
+    return uid
 
 
 def _set_aside(path: Path, folder: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from fibsem_ophyd.alignment.synthetic import make_pair
+
 SHAPE = (1024, 1536)  # rows x columns, a 1536 x 1024 FIB/SEM frame
 
 # (shift_y_px, shift_x_px): integer and sub-pixel, both signs, both axes, up to ±100 px
@@ -36,5 +37,3 @@ def pair(index: int) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
     dy, dx = SHIFTS[index]
     ref, mov = make_pair(SHAPE, dy, dx, seed=index % 3, noise_seed=100 + index)
     return ref, mov, (dy, dx)
-
-

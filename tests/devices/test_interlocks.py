@@ -11,7 +11,7 @@ from fibsem_ophyd.backend import StagePosition
 from plans.stubs import call
 
 
-def _call(RE, status_factory):  # noqa: N803
+def _call(RE, status_factory):
     """Run a device action (a method returning a Status) through the RunEngine."""
     RE(call(status_factory))
 

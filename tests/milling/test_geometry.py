@@ -107,7 +107,7 @@ def test_array_replicates() -> None:
     mask = arr.mask(SHAPE, PS)
     assert mask.sum() == pytest.approx(12 * base.mask(SHAPE, PS).sum(), rel=0.01)
     # Centres of the copies are milled, the middle between columns is not.
-    assert mask[SHAPE[0] // 2 - 150, SHAPE[1] // 2 - 100 - 200]
+    assert mask[SHAPE[0] // 2 - 300, SHAPE[1] // 2 - 100]  # copy at (-1, +3) µm
     assert not mask[SHAPE[0] // 2, SHAPE[1] // 2]
 
 
@@ -169,3 +169,17 @@ def test_mask_is_fast() -> None:
     for _ in range(5):
         rect.mask(SHAPE, PS)
     assert (time.perf_counter() - t0) / 5 < 0.05  # generous for busy CI machines
+
+
+def test_rotated_bitmap_follows_rotation() -> None:
+    bmp = BitmapPattern(
+        bitmap=[[1.0, 0.5], [0.0, 1.0]], width_m=4e-6, height_m=2e-6, rotation_deg=90
+    )
+    dose = bmp.dose(SHAPE, PS)
+    cy, cx = SHAPE[0] // 2, SHAPE[1] // 2
+    # Rotated 90° counter-clockwise: the bitmap's right half now points up.
+    assert dose[cy - 150, cx + 50] == pytest.approx(1.0)  # bottom-right cell
+    assert dose[cy - 150, cx - 50] == pytest.approx(0.5)  # top-right cell
+    assert dose[cy + 150, cx - 50] == pytest.approx(1.0)  # top-left cell
+    assert dose[cy + 150, cx + 50] == 0.0  # bottom-left cell
+    assert dose.sum() == pytest.approx(bmp.area_m2() / PS**2, rel=0.01)

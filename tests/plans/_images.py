@@ -12,14 +12,14 @@ from bluesky.plans import count
 from fibsem_ophyd.alignment import register
 
 
-def grab(RE: Any, microscope: Any, beam: str) -> np.ndarray:  # noqa: N803
+def grab(RE: Any, microscope: Any, beam: str) -> np.ndarray:
     det = microscope.detector(beam)
     RE(count([det], num=1))
     assert det.last_frame is not None
     return det.last_frame.copy()
 
 
-def pixel_size(RE: Any, microscope: Any, beam: str) -> float:  # noqa: N803
+def pixel_size(RE: Any, microscope: Any, beam: str) -> float:
     return RE(bps.rd(microscope.beam(beam).pixel_size_m)).plan_result
 
 

@@ -16,7 +16,7 @@ TILTS = {"sem_flat": 35.0, "fib_flat": 17.0, "milling": None}
 
 
 @pytest.fixture
-def at_site(RE, microscope):  # noqa: N803
+def at_site(RE, microscope):
     m = microscope
     for beam in ("electron", "ion"):
         RE(bps.mv(m.beam(beam).resolution, "768x512", m.beam(beam).hfw_m, 60e-6))
@@ -26,7 +26,7 @@ def at_site(RE, microscope):  # noqa: N803
 @pytest.mark.parametrize("beam", ["electron", "ion"])
 @pytest.mark.parametrize("tilt", list(TILTS))
 @pytest.mark.parametrize("rotation", ["reference", "180"])
-def test_feature_comes_to_centre(RE, microscope, at_site, beam, tilt, rotation):  # noqa: N803
+def test_feature_comes_to_centre(RE, microscope, at_site, beam, tilt, rotation):
     m = microscope
     geom = m.geometry
     r = geom.rotation_reference_deg if rotation == "reference" else geom.rotation_180_deg

@@ -16,7 +16,9 @@ def _bar_spacing_px(mask: np.ndarray, axis: int) -> float:
     on = np.concatenate([[0], (mask.mean(axis=axis) > 0.95).astype(int), [0]])
     starts = np.flatnonzero(np.diff(on) == 1)
     ends = np.flatnonzero(np.diff(on) == -1)
-    centres = [(s + e - 1) / 2 for s, e in zip(starts, ends, strict=True) if s > 0 and e < len(on) - 2]
+    centres = [
+        (s + e - 1) / 2 for s, e in zip(starts, ends, strict=True) if s > 0 and e < len(on) - 2
+    ]
     assert len(centres) >= 3
     return float(np.mean(np.diff(centres)))
 
@@ -55,7 +57,9 @@ async def test_clock_advances_by_scan_and_move_time_without_sleeping() -> None:
     assert backend.imaging.frame_time_s("electron") == pytest.approx(expected)
     e.line_integration, e.frame_integration = 2, 3
     t1 = backend.clock_s()
-    img = backend.imaging.acquire("electron", ReducedArea(left=0.25, top=0.25, width=0.5, height=0.5))
+    img = backend.imaging.acquire(
+        "electron", ReducedArea(left=0.25, top=0.25, width=0.5, height=0.5)
+    )
     assert img.shape == (192, 256)
     assert backend.clock_s() - t1 == pytest.approx(e.dwell_time_s * 192 * 256 * 6)
 
@@ -70,7 +74,9 @@ async def test_clock_advances_by_scan_and_move_time_without_sleeping() -> None:
 
 async def test_positioning_error_and_drift_move_the_true_pose_only() -> None:
     params = TwinParameters(
-        seed=5, stage_position_error_m=1e-6, stage_rotation_error_deg=0.05,
+        seed=5,
+        stage_position_error_m=1e-6,
+        stage_rotation_error_deg=0.05,
         stage_drift_m_per_s=(1e-9, -2e-9, 0.0),
     )
     poses = []

@@ -1,7 +1,6 @@
 """The shift helper itself: a known roll must be measured with the right sign."""
 
 import numpy as np
-
 from twin_helpers import content_shift, make_world
 
 

@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
+from twin_helpers import content_shift, set_pose
 
 from fibsem_ophyd.sim import TwinWorld
-
-from twin_helpers import content_shift, set_pose
 
 D_M = 2e-6
 

@@ -31,3 +31,19 @@ def make_world(seed: int = 0, **overrides: object) -> TwinWorld:
 def set_pose(world: TwinWorld, **axes: float) -> None:
     """Set the stage instantly (bypassing move time)."""
     world.set_stage(StagePosition(**axes))
+
+
+def centre_site(world: TwinWorld, index: int = 0) -> None:
+    """Put site `index` at the eucentric point at the current (electron-flat) tilt.
+
+    Solves Rx(t)·(x, y, z - z_e) = -(u, v, 0) for t = pre-tilt, r = r_ref (docs/coordinates.md).
+    """
+    site = world.specimen.sites[index]
+    t = np.deg2rad(world.commanded_pose.t_deg)
+    world.set_stage(
+        StagePosition(
+            x_m=-site.u_m,
+            y_m=-site.v_m * np.cos(t),
+            z_m=world.params.eucentric_z_m + site.v_m * np.sin(t),
+        )
+    )

@@ -139,7 +139,7 @@ def test_frames_without_documents_are_recovered(
         for i, (name, doc) in enumerate(docs)
         if name == "stream_datum" and doc["indices"]["start"] == 2
     )
-    journaled = docs[:first_of_frame_3] + []
+    journaled = docs[:first_of_frame_3]
     assert last_event > first_of_frame_3  # frame 3's documents are what we drop
     journal_dir = tmp_path / "journal"
     journal_dir.mkdir()

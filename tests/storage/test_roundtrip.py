@@ -75,10 +75,13 @@ def test_databroker_reads_the_same_runs(
     dataset = run["primary"].read()
     np.testing.assert_array_equal(dataset["det"].values[:, 0], _frames_on_disk(docs, "det"))
     # databroker's v2 API, including the document stream (v1 needs `humanize`, not installed)
-    v2 = catalog.v2[uid]
-    names = [name for name, _ in v2.documents()]
-    assert names[0] == "start" and names[-1] == "stop" and "descriptor" in names
-    assert v2.metadata["start"]["uid"] == uid
+    try:
+        v2 = catalog.v2[uid]
+        names = [name for name, _ in v2.documents()]
+        assert names[0] == "start" and names[-1] == "stop" and "descriptor" in names
+        assert v2.metadata["start"]["uid"] == uid
+    finally:
+        catalog.v3  # noqa: B018 (`.v2` switched the process-wide default; switch it back)
 
 
 def test_recent_runs_rows_and_table(

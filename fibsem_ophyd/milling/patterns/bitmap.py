@@ -42,7 +42,9 @@ class BitmapPattern(PatternBase):
     @model_validator(mode="after")
     def _load(self) -> Self:
         if (self.bitmap is None) == (self.path is None):
-            raise ValueError("bitmap / path: give exactly one of bitmap (rows of dose 0..1) or path (PNG)")
+            raise ValueError(
+                "bitmap / path: give exactly one of bitmap (rows of dose 0..1) or path (PNG)"
+            )
         if self.path is not None:
             array = _read_png(self.path)
         else:
@@ -75,6 +77,3 @@ class BitmapPattern(PatternBase):
                 depth_m=self.depth_m,
             )
         ]
-
-
-

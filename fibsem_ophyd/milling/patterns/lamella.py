@@ -37,11 +37,25 @@ class TrenchPattern(PatternBase):
         cross = CrossSection.CLEANING if self.cleaning_cross_section else None
         w, h, d = self.width_m, self.trench_height_m, self.depth_m
         return [
-            _rect(self.x_m, self.y_m + dy, w, h, d, cross_section=cross,
-                  scan_direction=ScanDirection.TOP_TO_BOTTOM),
-            _rect(self.x_m, self.y_m - dy, w, h, d, cross_section=cross,
-                  scan_direction=ScanDirection.BOTTOM_TO_TOP),
-        ]  # fmt: skip
+            _rect(
+                self.x_m,
+                self.y_m + dy,
+                w,
+                h,
+                d,
+                cross_section=cross,
+                scan_direction=ScanDirection.TOP_TO_BOTTOM,
+            ),
+            _rect(
+                self.x_m,
+                self.y_m - dy,
+                w,
+                h,
+                d,
+                cross_section=cross,
+                scan_direction=ScanDirection.BOTTOM_TO_TOP,
+            ),
+        ]
 
 
 class UndercutPattern(PatternBase):
@@ -60,9 +74,16 @@ class UndercutPattern(PatternBase):
     def shapes(self) -> list[Shape]:
         dx, dy = rotate(0.0, -self.offset_m, self.rotation_deg)
         return [
-            _rect(self.x_m + dx, self.y_m + dy, self.width_m, self.height_m, self.depth_m,
-                  rotation_deg=self.rotation_deg, scan_direction=ScanDirection.BOTTOM_TO_TOP)
-        ]  # fmt: skip
+            _rect(
+                self.x_m + dx,
+                self.y_m + dy,
+                self.width_m,
+                self.height_m,
+                self.depth_m,
+                rotation_deg=self.rotation_deg,
+                scan_direction=ScanDirection.BOTTOM_TO_TOP,
+            )
+        ]
 
 
 class MicroExpansionPattern(PatternBase):
