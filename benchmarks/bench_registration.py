@@ -5,7 +5,7 @@ sub-pixel shifts up to ±100 px) from ``fibsem_ophyd.alignment.synthetic``. Call
 interleaved pair by pair so that load from other processes hits every method alike;
 wall-clock and process-CPU medians are printed (CPU time counts all threads).
 
-    .venv/bin/python benchmarks/bench_registration.py [--pairs 20] [--repeats 5]
+    .venv/bin/python -m benchmarks.bench_registration [--pairs 20] [--repeats 5]
 """
 
 from __future__ import annotations

@@ -1,21 +1,91 @@
-"""Imaging plans: set imaging parameters, acquire one beam or both.
+"""Imaging plans: set imaging parameters, acquire one beam or both, reference image sets,
+reduced-area images.
 
 Each image is an event whose frame is external HDF5 data; the event also holds the
 stage pose and the twin/microscope clock, and the descriptor's configuration holds
 every beam and detector setting, so an image in the catalog says how it was taken.
+Where a plan changes a setting between images, each setting gets its own stream (so
+its descriptor's configuration is right) or the changed signal is read into the event.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
 import bluesky.plan_stubs as bps
 import bluesky.preprocessors as bpp
 from bluesky.utils import MsgGenerator, plan
 
+from fibsem_ophyd.backend import ReducedArea
+
 from ._md import plan_md
 
 BEAMS = ("electron", "ion")
+
+
+def check_beam(beam: str) -> None:
+    if beam not in BEAMS:
+        raise ValueError(f"beam={beam!r} is not allowed; use one of {BEAMS}")
+
+
+def _in_range(field: str, value: Any, lo: float, hi: float, unit: str = "") -> None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{field}={value!r} is not a number") from None
+    if not (math.isfinite(v) and lo <= v <= hi):
+        raise ValueError(f"{field}={value!r} {unit} is outside the allowed range [{lo:g}, {hi:g}]")
+
+
+def _in_choices(field: str, value: Any, allowed: Sequence[Any], unit: str = "") -> None:
+    for a in allowed:
+        if isinstance(a, float):
+            try:
+                if abs(float(value) - a) <= 1e-3 * abs(a):
+                    return
+            except (TypeError, ValueError):
+                break
+        elif value == a:
+            return
+    raise ValueError(f"{field}={value!r} {unit} is not available; allowed: {list(allowed)}")
+
+
+def validate_settings(device: Any, settings: dict[str, Any]) -> None:
+    """Check imaging settings against the beam's limits before anything is written
+    (the signals check again on write; this makes a multi-setting change all-or-none)."""
+    lim, b = device.limits, device.beam
+    res = [f"{w}x{h}" for w, h in lim.resolutions]
+    checks = {
+        "hfw_m": lambda v: _in_range(f"{b}.hfw_m", v, lim.hfw_min_m, lim.hfw_max_m, "m"),
+        "current_a": lambda v: _in_choices(f"{b}.current_a", v, lim.currents_a, "A"),
+        "voltage_v": lambda v: _in_choices(f"{b}.voltage_v", v, lim.voltages_v, "V"),
+        "resolution": lambda v: _in_choices(f"{b}.resolution", v, res),
+        "dwell_time_s": lambda v: _in_range(
+            f"{b}.dwell_time_s", v, lim.dwell_time_min_s, lim.dwell_time_max_s, "s"
+        ),
+        "working_distance_m": lambda v: _in_range(
+            f"{b}.working_distance_m", v, lim.working_distance_min_m, lim.working_distance_max_m
+        ),
+        "beam_shift_x_m": lambda v: _in_range(
+            f"{b}.beam_shift_x_m", v, -lim.beam_shift_max_m, lim.beam_shift_max_m, "m"
+        ),
+        "beam_shift_y_m": lambda v: _in_range(
+            f"{b}.beam_shift_y_m", v, -lim.beam_shift_max_m, lim.beam_shift_max_m, "m"
+        ),
+        "scan_rotation_deg": lambda v: _in_range(f"{b}.scan_rotation_deg", v, -360, 360, "deg"),
+        "detector_contrast": lambda v: _in_range(f"{b}.detector_contrast", v, 0.0, 1.0),
+        "detector_brightness": lambda v: _in_range(f"{b}.detector_brightness", v, 0.0, 1.0),
+        "detector_type": lambda v: _in_choices(f"{b}.detector_type", v, lim.detector_types),
+        "detector_mode": lambda v: _in_choices(f"{b}.detector_mode", v, lim.detector_modes),
+    }
+    unknown = [k for k in settings if not hasattr(device, k)]
+    if unknown:
+        raise ValueError(f"unknown imaging setting(s) {unknown} for the {b} beam")
+    for key, value in settings.items():
+        if key in checks:
+            checks[key](value)
 
 
 @plan
@@ -26,10 +96,9 @@ def set_imaging(microscope: Any, beam: str, **settings: Any) -> MsgGenerator[Non
     current_a, voltage_v, working_distance_m, scan_rotation_deg, beam_shift_x_m, ...).
     Every value is validated before any is written.
     """
+    check_beam(beam)
     device = microscope.beam(beam)
-    unknown = [k for k in settings if not hasattr(device, k)]
-    if unknown:
-        raise ValueError(f"unknown imaging setting(s) {unknown} for the {beam} beam")
+    validate_settings(device, settings)
     args: list[Any] = []
     for key, value in settings.items():
         args += [getattr(device, key), value]
@@ -37,9 +106,15 @@ def set_imaging(microscope: Any, beam: str, **settings: Any) -> MsgGenerator[Non
         yield from bps.mv(*args)
 
 
-def _read_image(microscope: Any, beam: str, stream: str = "primary") -> MsgGenerator[None]:
+def read_image(
+    microscope: Any, beam: str, stream: str = "primary", extra: Sequence[Any] = ()
+) -> MsgGenerator[None]:
+    """Trigger `beam`'s detector and read it with the stage pose, the clock and `extra`."""
     det = microscope.detector(beam)
-    yield from bps.trigger_and_read([det, microscope.stage, microscope.clock_s], name=stream)
+    yield from bps.trigger_and_read([det, microscope.stage, microscope.clock_s, *extra], stream)
+
+
+_read_image = read_image  # older name
 
 
 @plan
@@ -47,15 +122,14 @@ def acquire_image(
     microscope: Any, beam: str = "electron", md: dict | None = None
 ) -> MsgGenerator[str]:
     """One image of one beam in its own run. Returns the run uid."""
-    if beam not in BEAMS:
-        raise ValueError(f"beam={beam!r} is not allowed; use one of {BEAMS}")
+    check_beam(beam)
     det = microscope.detector(beam)
     _md = plan_md(microscope, "acquire_image", {"beam": beam}, {"beam": beam, **(md or {})})
 
     @bpp.stage_decorator([det])
     @bpp.run_decorator(md=_md)
     def inner() -> MsgGenerator[None]:
-        yield from _read_image(microscope, beam)
+        yield from read_image(microscope, beam)
 
     return (yield from inner())
 
@@ -70,6 +144,79 @@ def acquire_both(microscope: Any, md: dict | None = None) -> MsgGenerator[str]:
     @bpp.run_decorator(md=_md)
     def inner() -> MsgGenerator[None]:
         for beam in BEAMS:
-            yield from _read_image(microscope, beam, stream=beam)
+            yield from read_image(microscope, beam, stream=beam)
 
     return (yield from inner())
+
+
+def reference_stream(beam: str, index: int) -> str:
+    """Stream name of the `index`-th hfw of `beam` in a reference image set."""
+    return f"{beam}_hfw{index}"
+
+
+@plan
+def reference_images(
+    microscope: Any,
+    hfws_m: Sequence[float] = (80e-6, 150e-6, 400e-6),
+    md: dict | None = None,
+) -> MsgGenerator[str]:
+    """Both beams at every hfw (metres) in one run; streams `electron_hfw0`, `ion_hfw0`,
+    ... (see `reference_stream`; start document key `hfws_m`). Each beam's hfw is put
+    back afterwards, also on failure. Returns the run uid."""
+    hfws = [float(h) for h in hfws_m]
+    if not hfws:
+        raise ValueError("hfws_m must name at least one horizontal field width")
+    for beam in BEAMS:
+        for h in hfws:
+            validate_settings(microscope.beam(beam), {"hfw_m": h})
+    dets = [microscope.sem, microscope.fib]
+    _md = plan_md(microscope, "reference_images", {"hfws_m": hfws}, {"hfws_m": hfws, **(md or {})})
+    saved: dict[str, float] = {}
+    for beam in BEAMS:
+        saved[beam] = yield from bps.rd(microscope.beam(beam).hfw_m)
+
+    @bpp.stage_decorator(dets)
+    @bpp.run_decorator(md=_md)
+    def inner() -> MsgGenerator[None]:
+        for i, h in enumerate(hfws):
+            for beam in BEAMS:
+                b = microscope.beam(beam)
+                yield from bps.mv(b.hfw_m, h)
+                yield from read_image(microscope, beam, reference_stream(beam, i))
+
+    def restore() -> MsgGenerator[None]:
+        b_e, b_i = microscope.electron_beam, microscope.ion_beam
+        yield from bps.mv(b_e.hfw_m, saved["electron"], b_i.hfw_m, saved["ion"])
+
+    return (yield from bpp.finalize_wrapper(inner(), restore()))
+
+
+@plan
+def acquire_reduced_area(
+    microscope: Any, beam: str, area: ReducedArea, md: dict | None = None
+) -> MsgGenerator[str]:
+    """One image of the sub-rectangle `area` (fractions of the full frame) of `beam`.
+
+    The detector's `reduced_area` is set before the run (the frame shape is fixed when
+    the detector is prepared) and cleared afterwards, also on failure. The area is in
+    the start document (`reduced_area`). Returns the run uid.
+    """
+    check_beam(beam)
+    area = ReducedArea.model_validate(area)
+    if area.left + area.width > 1.0 + 1e-9 or area.top + area.height > 1.0 + 1e-9:
+        raise ValueError(f"reduced area {area} does not fit in the frame (left+width, top+height)")
+    det = microscope.detector(beam)
+    extra = {"beam": beam, "reduced_area": area.model_dump()}
+    _md = plan_md(microscope, "acquire_reduced_area", extra, {**extra, **(md or {})})
+
+    @bpp.stage_decorator([det])
+    @bpp.run_decorator(md=_md)
+    def inner() -> MsgGenerator[None]:
+        yield from read_image(microscope, beam)
+
+    def clear() -> MsgGenerator[None]:
+        det.reduced_area = None
+        yield from bps.null()
+
+    det.reduced_area = area  # plain detector state, not a signal: read when it prepares
+    return (yield from bpp.finalize_wrapper(inner(), clear()))

@@ -94,7 +94,10 @@ class Registrar:
         self.whitening = float(whitening)
         self.tolerance_px = float(tolerance_px)
         self.weight = weight_map(self.shape, window, window_alpha, mask, mask_feather_px)
-        self.pad = (sfft.next_fast_len(self.shape[0], True), sfft.next_fast_len(self.shape[1]))
+        self.pad = (
+            sfft.next_fast_len(self.shape[0], True),
+            sfft.next_fast_len(self.shape[1], True),
+        )
         ky, kx = (kept_band(n, lowpass_px) for n in self.pad)
         self._rows = np.r_[0 : ky + 1, self.pad[0] - ky : self.pad[0]]
         self._ncols = kx + 1

@@ -13,6 +13,7 @@ from ._protocols import (
     ImagingBackend,
     ManipulatorBackend,
     MicroscopeBackend,
+    MillingBackend,
     SputterCoaterBackend,
     StageBackend,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "ManipulatorBackend",
     "ManipulatorPosition",
     "MicroscopeBackend",
+    "MillingBackend",
     "ReducedArea",
     "SputterCoaterBackend",
     "StageBackend",

@@ -8,7 +8,8 @@ may take real (or twin-clock) time; everything else is synchronous and quick.
 
 from __future__ import annotations
 
-from typing import Literal, Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from ._types import (
     SystemFingerprint,
     VacuumState,
 )
+
+if TYPE_CHECKING:
+    from ..milling import MillingStage
 
 BeamName = Literal["electron", "ion"]
 
@@ -141,6 +145,30 @@ class FluorescenceBackend(Protocol):
 
 
 @runtime_checkable
+class MillingBackend(Protocol):
+    """Ion-beam patterning. Patterns are in the ion image plane (metres, x right, y up
+    from the image centre, docs/coordinates.md) at the ion beam's present hfw; milling
+    runs at the ion beam's present current and voltage."""
+
+    running: bool
+
+    def draw(self, stage: MillingStage) -> float:
+        """Replace the drawn patterns with `stage`'s; return its estimated time (s)."""
+        ...
+
+    def clear(self) -> None: ...
+
+    async def mill(self, progress: Callable[[float, float], None]) -> None:
+        """Mill what is drawn, calling progress(fraction_done, time_remaining_s) as it
+        goes; returns when done, or early after `stop()`."""
+        ...
+
+    def stop(self) -> None:
+        """Stop milling now (the beam is blanked)."""
+        ...
+
+
+@runtime_checkable
 class MicroscopeBackend(Protocol):
     electron: BeamBackend
     ion: BeamBackend
@@ -151,6 +179,7 @@ class MicroscopeBackend(Protocol):
     sputter_coater: SputterCoaterBackend
     chamber: ChamberBackend
     fluorescence: FluorescenceBackend
+    milling: MillingBackend
 
     def fingerprint(self) -> SystemFingerprint: ...
 

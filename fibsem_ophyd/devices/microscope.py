@@ -27,6 +27,7 @@ from .aligner import ImageAligner
 from .beam import Beam
 from .chamber import Chamber
 from .electron_beam import ElectronBeam
+from .feature_detector import FeatureDetector
 from .fluorescence import FluorescenceMicroscope, fluorescence_camera
 from .gas_injection import GasInjection
 from .imaging_detector import ImagingDetector
@@ -36,6 +37,7 @@ from .limits import MicroscopeLimits
 from .manipulator import Manipulator
 from .sputter_coater import SputterCoater
 from .stage import Stage
+from .supervisor import Supervisor
 
 
 class Microscope:
@@ -66,6 +68,9 @@ class Microscope:
         self.fm_camera = fluorescence_camera(self.fluorescence, il, path_provider)
         self.sem_aligner = ImageAligner(self.sem)
         self.fib_aligner = ImageAligner(self.fib)
+        self.sem_features = FeatureDetector(self.sem)
+        self.fib_features = FeatureDetector(self.fib)
+        self.supervisor = Supervisor()
         self.clock_s: SignalR[float] = backed_r(float, backend.clock_s, units="s")
         self.fingerprint: SystemFingerprint = backend.fingerprint()
         # Named stage positions (lamella sites), raw coordinates.
@@ -100,6 +105,10 @@ class Microscope:
     def aligner(self, beam: BeamName) -> ImageAligner:
         self.beam(beam)
         return self.sem_aligner if beam == "electron" else self.fib_aligner
+
+    def features(self, beam: BeamName) -> FeatureDetector:
+        self.beam(beam)
+        return self.sem_features if beam == "electron" else self.fib_features
 
     def run_metadata(self) -> dict[str, Any]:
         """Metadata for every run's start document: the system fingerprint.

@@ -1,8 +1,8 @@
 """Replay journals of runs that never reached tiled (killed process, server down).
 
 A run without a stop document gets a synthetic one (exit_status "abort"), and
-its stream datums are extended to the frames its HDF5 files hold, since the
-detector flushes every frame before the document describing it is emitted.
+its image streams are extended to the frames its HDF5 files hold, since the
+detector flushes every frame before the documents describing it are emitted.
 """
 
 from __future__ import annotations
@@ -39,9 +39,8 @@ def _frames_in_file(resource: dict) -> int | None:
         return None
 
 
-def _extend_stream_datums(docs: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
-    """Stream datums for frames that are in every file of a stream but in no document."""
-    resources = {d["uid"]: d for n, d in docs if n == "stream_resource"}
+def _last_datums(docs: list[tuple[str, dict]]) -> dict[str, list[dict]]:
+    """The last stream datum of each stream resource, grouped by descriptor uid."""
     last: dict[str, dict] = {}
     for name, doc in docs:
         if name == "stream_datum":
@@ -49,31 +48,64 @@ def _extend_stream_datums(docs: list[tuple[str, dict]]) -> list[tuple[str, dict]
     by_descriptor: dict[str, list[dict]] = {}
     for datum in last.values():
         by_descriptor.setdefault(datum["descriptor"], []).append(datum)
+    return by_descriptor
+
+
+def _more_frames(datums: list[dict], resources: dict[str, dict]) -> list[tuple[str, dict]]:
+    """Stream datums for frames that are in every file of a stream but in no document."""
+    stops = {d["indices"]["stop"] for d in datums}
+    seq_stops = {d["seq_nums"]["stop"] for d in datums}
+    counts = [_frames_in_file(resources.get(d["stream_resource"], {})) for d in datums]
+    if len(stops) != 1 or len(seq_stops) != 1 or None in counts:
+        return []
+    stop, seq_stop, frames = stops.pop(), seq_stops.pop(), min(counts)  # type: ignore[type-var]
+    if frames <= stop:
+        return []
+    logger.info("recovered %d frame(s) beyond the last document", frames - stop)
+    return [
+        (
+            "stream_datum",
+            {
+                "uid": f"{d['stream_resource']}/recovered-{stop}",
+                "stream_resource": d["stream_resource"],
+                "descriptor": d["descriptor"],
+                "indices": {"start": stop, "stop": frames},
+                "seq_nums": {"start": seq_stop, "stop": seq_stop + frames - stop},
+            },
+        )
+        for d in datums
+    ]
+
+
+def complete_streams(docs: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    """Documents for the frames a killed run had flushed but not described.
+
+    Only for streams whose data are all external (images): their events carry
+    no values, so the missing ones can be rebuilt and the event table keeps the
+    length of the frame arrays. Streams with readings are left as journaled.
+    """
+    descriptors = {d["uid"]: d for n, d in docs if n == "descriptor"}
+    resources = {d["uid"]: d for n, d in docs if n == "stream_resource"}
+    last_seq: dict[str, int] = {}
+    last_time: dict[str, float] = {}
+    for name, doc in docs:
+        if name in ("event", "event_page"):
+            seq = doc["seq_num"] if name == "event" else max(doc["seq_num"])
+            last_seq[doc["descriptor"]] = max(last_seq.get(doc["descriptor"], 0), seq)
+            last_time[doc["descriptor"]] = doc["time"] if name == "event" else max(doc["time"])
     extra: list[tuple[str, dict]] = []
-    for datums in by_descriptor.values():
-        stops = {d["indices"]["stop"] for d in datums}
-        seq_stops = {d["seq_nums"]["stop"] for d in datums}
-        counts = [_frames_in_file(resources.get(d["stream_resource"], {})) for d in datums]
-        if len(stops) != 1 or len(seq_stops) != 1 or None in counts:
+    for desc_uid, datums in _last_datums(docs).items():
+        descriptor = descriptors.get(desc_uid)
+        keys = descriptor["data_keys"].values() if descriptor else []
+        if not descriptor or not all(key.get("external") for key in keys):
             continue
-        stop, seq_stop, frames = stops.pop(), seq_stops.pop(), min(counts)  # type: ignore[type-var]
-        if frames <= stop:
-            continue
-        for datum in datums:
-            sres = datum["stream_resource"]
-            extra.append(
-                (
-                    "stream_datum",
-                    {
-                        "uid": f"{sres}/recovered-{stop}",
-                        "stream_resource": sres,
-                        "descriptor": datum["descriptor"],
-                        "indices": {"start": stop, "stop": frames},
-                        "seq_nums": {"start": seq_stop, "stop": seq_stop + frames - stop},
-                    },
-                )
-            )
-        logger.info("recovered %d frame(s) beyond the last document", frames - stop)
+        more = _more_frames(datums, resources)
+        extra.extend(more)
+        seq_end = max(d["seq_nums"]["stop"] for _, d in [*more, *(("", d) for d in datums)])
+        for seq in range(last_seq.get(desc_uid, 0) + 1, seq_end):
+            event = {"uid": str(uuid.uuid4()), "descriptor": desc_uid, "seq_num": seq}
+            event |= {"time": last_time.get(desc_uid, descriptor["time"])}
+            extra.append(("event", event | {"data": {}, "timestamps": {}, "filled": {}}))
     return extra
 
 
@@ -108,7 +140,8 @@ def replay(client: Any, docs: list[tuple[str, dict]]) -> str:
             return uid  # it did reach tiled; only the journal's removal was lost
         client[uid].delete(recursive=True, external_only=False)
     if not any(n == "stop" for n, _ in docs):
-        docs = [*docs, *_extend_stream_datums(docs), ("stop", synthetic_stop(docs))]
+        docs = [*docs, *complete_streams(docs)]
+        docs.append(("stop", synthetic_stop(docs)))
     writer = TiledWriter(client)
     for name, doc in docs:
         writer(name, doc)

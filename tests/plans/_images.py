@@ -24,7 +24,7 @@ def pixel_size(RE: Any, microscope: Any, beam: str) -> float:
 
 
 def patch(image: np.ndarray, col: float, row: float, half: int = 96) -> np.ndarray:
-    c, r = int(round(col)), int(round(row))
+    c, r = round(col), round(row)
     return image[r - half : r + half, c - half : c + half].astype(np.float32)
 
 
@@ -47,3 +47,27 @@ def residual_px(
     b = patch(after, *after_at)
     result = register(a, b, highpass_px=None)
     return float(np.hypot(result.shift_x_px, result.shift_y_px))
+
+
+def collect(RE: Any, plan: Any) -> tuple[Any, list[tuple[str, dict]]]:
+    """Run `plan`, returning (plan result, every document as (name, doc))."""
+    docs: list[tuple[str, dict]] = []
+    result = RE(plan, lambda name, doc: docs.append((name, doc))).plan_result
+    return result, docs
+
+
+def events_by_stream(docs: list[tuple[str, dict]]) -> dict[str, list[dict]]:
+    """Event data dicts grouped by stream name."""
+    streams = {d["uid"]: d["name"] for n, d in docs if n == "descriptor"}
+    out: dict[str, list[dict]] = {}
+    for n, d in docs:
+        if n == "event":
+            out.setdefault(streams[d["descriptor"]], []).append(d["data"])
+    return out
+
+
+def set_small(RE: Any, microscope: Any, hfw_m: float = 60e-6) -> None:
+    """Both beams at 768x512 and `hfw_m`, for fast tests."""
+    for beam in ("electron", "ion"):
+        b = microscope.beam(beam)
+        RE(bps.mv(b.resolution, "768x512", b.hfw_m, hfw_m))

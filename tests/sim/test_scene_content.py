@@ -50,7 +50,6 @@ def test_patch_edit_shows_with_height_parallax_in_the_ion_view() -> None:
 
 def test_fluorescence_is_sharpest_in_focus() -> None:
     world = make_world()
-    site = world.specimen.sites[0]
     centre_site(world)
     world.fluorescence.channel = "green"
     sharp = world.render_fluorescence().astype(float)

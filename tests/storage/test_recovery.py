@@ -68,6 +68,8 @@ def test_killed_run_is_recovered_with_its_frames(store: EmbeddedStore) -> None:
     assert run.images["det"].shape[0] >= seen
     np.testing.assert_array_equal(run.images["det"][:, 0], on_disk[: len(run.images["det"])])
     assert len(on_disk) - run.images["det"].shape[0] <= 1  # at most a frame half written
+    assert len(run.readings["seq_num"]) == run.images["det"].shape[0]
+    assert client[uid]["primary"].read()["det"].shape[0] == run.images["det"].shape[0]
     assert list(pending_journals(store.settings.journal_dir)) == []
     assert (store.settings.journal_dir / "recovered" / journal.name).exists()
     row = recent_runs(client, limit=1)[0]
@@ -151,6 +153,7 @@ def test_frames_without_documents_are_recovered(
     assert recover(shared_store.client().include_data_sources(), journal_dir) == [uid]
     run = read_images(shared_store.client(), uid)
     assert run.images["det"].shape[0] == 3 and run.readings["det-sum"].shape[0] == 3
-    assert run.stop is not None and run.stop["num_events"] == {"primary": 2}
+    assert run.stop is not None and run.stop["num_events"] == {"primary": 3}
+    assert len(run.readings["seq_num"]) == 3  # the missing event was rebuilt
     dataset = shared_store.client()[uid]["primary"].read()  # the xarray view
     assert dataset["det"].shape[0] == 3

@@ -1,0 +1,111 @@
+"""An experiment on disk: the lamellae of one grid, what has been done to each, and
+their alignment references — what makes `autolamella` resumable.
+
+    experiment/
+      experiment.yaml          lamellae, poses, stages done, history
+      references/<lamella>-<orientation>.npy
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from .backend import StagePosition
+
+WORKFLOW_STAGES: tuple[str, ...] = ("select", "trench", "undercut", "setup", "rough", "polish")
+
+
+class StageRecord(BaseModel):
+    """One workflow stage done (or failed) at one lamella."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stage: str
+    outcome: str = Field(description="'success' or 'fail'")
+    clock_start_s: float
+    clock_stop_s: float
+    run_uids: list[str] = Field(default_factory=list)
+    note: str = ""
+
+
+class Lamella(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    site: StagePosition = Field(description="The pose the site was chosen at (raw)")
+    poses: dict[str, StagePosition] = Field(
+        default_factory=dict, description="Confirmed, centred pose per orientation"
+    )
+    stages_done: list[str] = Field(default_factory=list)
+    failed: str | None = None
+    history: list[StageRecord] = Field(default_factory=list)
+
+    def done(self, stage: str) -> bool:
+        return stage in self.stages_done
+
+
+class Experiment(BaseModel):
+    """Lamellae and their progress, saved to `folder/experiment.yaml` after each stage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    folder: Path
+    protocol: str = ""
+    lamellae: dict[str, Lamella] = Field(default_factory=dict)
+
+    @classmethod
+    def create(
+        cls, folder: str | Path, sites: dict[str, StagePosition], name: str = "experiment"
+    ) -> Experiment:
+        """A new experiment, or the saved one in `folder` (new sites are added)."""
+        path = Path(folder)
+        exp = cls.load(path) if (path / "experiment.yaml").exists() else cls(name=name, folder=path)
+        for site_name, pose in sites.items():
+            exp.lamellae.setdefault(site_name, Lamella(name=site_name, site=pose))
+        exp.save()
+        return exp
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Experiment:
+        path = Path(folder) / "experiment.yaml"
+        data = yaml.safe_load(path.read_text())
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: not an experiment file")
+        data["folder"] = str(Path(folder))
+        return cls.model_validate(data)
+
+    def save(self) -> None:
+        """Write atomically: a crash never leaves a half-written file."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        data: dict[str, Any] = self.model_dump(mode="json", exclude={"folder"})
+        tmp = self.folder / "experiment.yaml.tmp"
+        tmp.write_text(yaml.safe_dump(data, sort_keys=False))
+        os.replace(tmp, self.folder / "experiment.yaml")
+
+    def reference_path(self, lamella: str, orientation: str) -> Path:
+        return self.folder / "references" / f"{lamella}-{orientation}.npy"
+
+    def save_reference(self, lamella: str, orientation: str, image: np.ndarray) -> None:
+        path = self.reference_path(lamella, orientation)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, np.asarray(image))
+
+    def reference(self, lamella: str, orientation: str) -> np.ndarray | None:
+        path = self.reference_path(lamella, orientation)
+        return np.load(path, allow_pickle=False) if path.exists() else None
+
+    def record(self, lamella: str, record: StageRecord) -> None:
+        lam = self.lamellae[lamella]
+        lam.history.append(record)
+        if record.outcome == "success" and record.stage not in lam.stages_done:
+            lam.stages_done.append(record.stage)
+        if record.outcome != "success":
+            lam.failed = f"{record.stage}: {record.note}"
+        self.save()

@@ -1,0 +1,156 @@
+"""Autofocus and autocontrast on either beam.
+
+Both acquire frames through the detector (every frame is an event with the stage pose,
+clock and the swept settings), compute a metric from the frame (`_image_metrics`, pure
+functions) and publish it through a soft signal read into the same event. That metric
+is computed in the plan from `detector.last_frame` — a deviation from DESIGN.md's
+processing devices, see `_computed.py`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import bluesky.plan_stubs as bps
+import bluesky.preprocessors as bpp
+import numpy as np
+from bluesky.utils import MsgGenerator, plan
+
+from ._computed import computed_signal
+from ._image_metrics import contrast_update, fit_peak, sharpness
+from ._md import plan_md
+from .imaging import check_beam, validate_settings
+
+
+def _last_frame(det: Any) -> np.ndarray:
+    if det.last_frame is None:
+        raise RuntimeError(f"{det.name} has taken no frame")
+    return det.last_frame
+
+
+@plan
+def autofocus(
+    microscope: Any,
+    beam: str = "electron",
+    span_m: float = 400e-6,
+    steps: int = 9,
+    refine: bool = True,
+    md: dict | None = None,
+) -> MsgGenerator[dict[str, float]]:
+    """Sweep the working distance over `span_m` (metres) centred on the present value in
+    `steps` frames, take the sharpest (sub-step peak fit), then — with `refine` — sweep
+    again over two coarse steps around it; set the best working distance.
+
+    Events (stream 'primary'): frame, working distance and `<beam>_sharpness` per step;
+    stream 'focused': the frame at the chosen working distance. On failure the starting
+    working distance is put back. Returns {working_distance_m, sharpness_before,
+    sharpness_after, start_working_distance_m}.
+    """
+    check_beam(beam)
+    if not (math.isfinite(span_m) and span_m > 0):
+        raise ValueError(f"span_m={span_m!r} must be a positive number of metres")
+    if steps < 3:
+        raise ValueError(f"steps={steps!r}: need at least 3 working distances")
+    b, det = microscope.beam(beam), microscope.detector(beam)
+    wd0 = yield from bps.rd(b.working_distance_m)
+    for wd in (wd0 - span_m / 2, wd0 + span_m / 2):
+        validate_settings(b, {"working_distance_m": wd})
+    metric = yield from computed_signal(f"{beam}_sharpness")
+    args = {"beam": beam, "span_m": span_m, "steps": steps, "refine": refine}
+    _md = plan_md(microscope, "autofocus", args, {"beam": beam, **(md or {})})
+    extra = [b.working_distance_m, metric]
+    result: dict[str, float] = {"start_working_distance_m": wd0}
+
+    def measure(wd: float, stream: str = "primary") -> MsgGenerator[float]:
+        yield from bps.mv(b.working_distance_m, wd)
+        yield from bps.trigger(det, wait=True)
+        value = sharpness(_last_frame(det))
+        yield from bps.mv(metric, value)
+        yield from bps.create(stream)
+        for device in (det, microscope.stage, microscope.clock_s, *extra):
+            yield from bps.read(device)
+        yield from bps.save()
+        return value
+
+    def sweep(centre: float, span: float) -> MsgGenerator[float]:
+        wds = list(np.linspace(centre - span / 2, centre + span / 2, steps))
+        values = []
+        for wd in wds:
+            values.append((yield from measure(float(wd))))
+        return fit_peak(wds, values)
+
+    @bpp.stage_decorator([det])
+    @bpp.run_decorator(md=_md)
+    def inner() -> MsgGenerator[None]:
+        result["sharpness_before"] = yield from measure(wd0)
+        best = yield from sweep(wd0, span_m)
+        if refine:
+            best = yield from sweep(best, 2 * span_m / (steps - 1))
+        result["working_distance_m"] = best
+        result["sharpness_after"] = yield from measure(best, "focused")
+
+    def put_back_on_failure() -> MsgGenerator[None]:
+        if "sharpness_after" not in result:
+            yield from bps.mv(b.working_distance_m, wd0)
+
+    yield from bpp.finalize_wrapper(inner(), put_back_on_failure())
+    return result
+
+
+@plan
+def autocontrast(
+    microscope: Any,
+    beam: str = "electron",
+    max_steps: int = 5,
+    target_low: float = 0.05,
+    target_high: float = 0.95,
+    md: dict | None = None,
+) -> MsgGenerator[dict[str, float]]:
+    """Adjust detector contrast and brightness until the image fills the grey range
+    (0.5th/99.5th percentiles at `target_low`/`target_high` of full scale), one
+    acquisition per step, at most `max_steps` changes.
+
+    Events (stream 'primary'): frame, detector_contrast, detector_brightness and
+    `<beam>_grey_low`/`<beam>_grey_high` per step: the first event is "before", the
+    last "after". Returns {contrast_before, brightness_before, contrast, brightness,
+    low, high, steps}.
+    """
+    check_beam(beam)
+    if max_steps < 1:
+        raise ValueError(f"max_steps={max_steps!r} must be at least 1")
+    if not 0.0 <= target_low < target_high <= 1.0:
+        raise ValueError("need 0 <= target_low < target_high <= 1")
+    b, det = microscope.beam(beam), microscope.detector(beam)
+    low = yield from computed_signal(f"{beam}_grey_low")
+    high = yield from computed_signal(f"{beam}_grey_high")
+    extra = [b.detector_contrast, b.detector_brightness, low, high]
+    args = {"beam": beam, "max_steps": max_steps, "target_low": target_low}
+    _md = plan_md(microscope, "autocontrast", {**args, "target_high": target_high}, md)
+    result: dict[str, float] = {}
+
+    @bpp.stage_decorator([det])
+    @bpp.run_decorator(md=_md)
+    def inner() -> MsgGenerator[None]:
+        for step in range(max_steps + 1):
+            c = yield from bps.rd(b.detector_contrast)
+            br = yield from bps.rd(b.detector_brightness)
+            if step == 0:
+                result.update(contrast_before=c, brightness_before=br)
+            yield from bps.trigger(det, wait=True)
+            update = contrast_update(_last_frame(det), c, br, target_low, target_high)
+            yield from bps.mv(low, update.low, high, update.high)
+            yield from bps.create("primary")
+            for device in (det, microscope.stage, microscope.clock_s, *extra):
+                yield from bps.read(device)
+            yield from bps.save()
+            result.update(contrast=c, brightness=br, low=update.low, high=update.high)
+            result["steps"] = step
+            if update.done or step == max_steps:
+                return
+            yield from bps.mv(
+                b.detector_contrast, update.contrast, b.detector_brightness, update.brightness
+            )
+
+    yield from inner()
+    return result

@@ -1,0 +1,156 @@
+"""The stages of one lamella: go to the site, centre on it, align, mill.
+
+Orientations: 'milling' (the protocol's milling angle), 'flat_ion' (trenches of the
+waffle method), 'undercut' (milling angle + undercut tilt). A site is centred once per
+orientation — found in the SEM (stable move) and then in the FIB (vertical move, which
+leaves the SEM view alone) — and an ion reference image is kept; later visits align
+to that reference by beam shift. Patterns are laid out about the ion image centre.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import bluesky.plan_stubs as bps
+import bluesky.preprocessors as bpp
+from bluesky.utils import MsgGenerator, plan
+
+from fibsem_ophyd import geometry as geo
+from fibsem_ophyd.backend import StagePosition
+from fibsem_ophyd.experiment import Experiment, Lamella
+from fibsem_ophyd.milling import LamellaProtocol
+from fibsem_ophyd.supervision import Question
+
+from ._md import plan_md
+from .alignment import align
+from .movement import safe_move, stable_move, vertical_move
+from .stubs import read_pose
+from .supervision import ask
+
+ORIENTATION = {
+    "select": "milling",
+    "trench": "flat_ion",
+    "undercut": "undercut",
+    "setup": "milling",
+    "rough": "milling",
+    "polish": "milling",
+}
+DETECT_HFW_M = 150e-6
+MIN_SCORE = 0.3
+
+
+def orientation_pose(microscope: Any, protocol: LamellaProtocol, orientation: str) -> StagePosition:
+    """Rotation and tilt of an orientation (x, y, z left None)."""
+    geom = microscope.geometry
+    if orientation == "flat_ion":
+        return geo.flat_to_beam("ion", geom)
+    milling = geo.tilt_for_milling_angle(protocol.milling_angle_deg, geom)
+    if orientation == "milling":
+        return milling
+    if orientation == "undercut":
+        return milling.model_copy(update={"t_deg": milling.t_deg + protocol.undercut_tilt_deg})
+    raise ValueError(
+        f"orientation {orientation!r} unknown; use one of {sorted(set(ORIENTATION.values()))}"
+    )
+
+
+@plan
+def goto(
+    microscope: Any, lamella: Lamella, protocol: LamellaProtocol, orientation: str
+) -> MsgGenerator[None]:
+    """Safe move to the lamella at an orientation: its confirmed pose if it has one,
+    else the site's specimen point brought to the eucentric point at that orientation."""
+    pose = lamella.poses.get(orientation)
+    if pose is None:
+        o = orientation_pose(microscope, protocol, orientation)
+        u, v, _ = geo.raw_to_specimen(lamella.site, microscope.geometry)
+        pose = geo.specimen_to_raw(u, v, o.r_deg, o.t_deg, microscope.geometry)
+    ion = microscope.ion_beam
+    yield from bps.mv(ion.beam_shift_x_m, 0.0, ion.beam_shift_y_m, 0.0)
+    yield from safe_move(microscope, pose)
+
+
+@plan
+def _detect(microscope: Any, beam: str, site: str, stage: str) -> MsgGenerator[tuple]:
+    """Acquire, find the site centre, let the supervisor confirm or correct it."""
+    det, feat = microscope.detector(beam), microscope.features(beam)
+    yield from bps.trigger(det, wait=True)
+    yield from bps.trigger(feat, wait=True)
+    yield from bps.create(f"detection_{beam}")
+    for device in (det, feat, microscope.stage):
+        yield from bps.read(device)
+    yield from bps.save()
+    dx = yield from bps.rd(feat.dx_m)
+    dy = yield from bps.rd(feat.dy_m)
+    score = yield from bps.rd(feat.score)
+    if score < MIN_SCORE:
+        return 0.0, 0.0, score
+    answer = yield from ask(
+        microscope,
+        Question(kind="point", site=site, stage=stage, message=f"site centre in the {beam} image",
+                 proposal_x_m=dx, proposal_y_m=dy),
+    )  # fmt: skip
+    return dx + answer.dx_m, dy + answer.dy_m, score
+
+
+@plan
+def centre_on_site(
+    microscope: Any,
+    experiment: Experiment,
+    lamella: str,
+    protocol: LamellaProtocol,
+    orientation: str,
+    reference_hfw_m: float,
+    md: dict | None = None,
+) -> MsgGenerator[StagePosition]:
+    """Find the site in the SEM and centre it (stable move), then in the FIB (vertical
+    move); keep the centred pose and an ion reference image for this orientation."""
+    m = microscope
+    _md = plan_md(m, "centre_on_site", {"orientation": orientation},
+                  {"lamella": lamella, "workflow_stage": "select", **(md or {})})  # fmt: skip
+
+    @bpp.stage_decorator([m.sem, m.fib])
+    @bpp.run_decorator(md=_md)
+    def inner() -> MsgGenerator[StagePosition]:
+        yield from bps.mv(m.electron_beam.hfw_m, DETECT_HFW_M, m.ion_beam.hfw_m, DETECT_HFW_M)
+        for _ in range(2):
+            dx, dy, _score = yield from _detect(m, "electron", lamella, "select")
+            if math.hypot(dx, dy) > 20e-9:
+                yield from stable_move(m, dx, dy, "electron")
+        for _ in range(2):
+            _dx, dy, _score = yield from _detect(m, "ion", lamella, "select")
+            if abs(dy) > 20e-9:
+                yield from vertical_move(m, dy)
+        yield from bps.mv(m.ion_beam.hfw_m, reference_hfw_m)
+        yield from bps.trigger_and_read([m.fib, m.stage, m.clock_s], name="reference")
+        pose = yield from read_pose(m)
+        return pose
+
+    pose = yield from inner()
+    experiment.lamellae[lamella].poses[orientation] = pose
+    experiment.save_reference(lamella, orientation, m.fib.last_frame)
+    experiment.save()
+    return pose
+
+
+@plan
+def align_to_reference(
+    microscope: Any,
+    experiment: Experiment,
+    lamella: str,
+    orientation: str,
+    reference_hfw_m: float,
+    attempts: int,
+    md: dict | None = None,
+) -> MsgGenerator[dict]:
+    """Beam-shift alignment of the ion view to this lamella's reference image."""
+    reference = experiment.reference(lamella, orientation)
+    if reference is None:
+        raise RuntimeError(f"{lamella} has no {orientation} reference; centre on the site first")
+    yield from bps.mv(microscope.ion_beam.hfw_m, reference_hfw_m)
+    result = yield from align(
+        microscope, "ion", reference, max_steps=attempts, threshold_px=0.5,
+        md={"lamella": lamella, **(md or {})},
+    )  # fmt: skip
+    return result

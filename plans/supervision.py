@@ -1,0 +1,31 @@
+"""Asking the supervisor at a decision point: the question and the answer become
+event data (stream 'supervision') of the current run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import bluesky.plan_stubs as bps
+from bluesky.utils import MsgGenerator, plan
+
+from fibsem_ophyd.supervision import Answer, Question
+
+
+class SupervisorAbort(RuntimeError):
+    """The supervisor chose to abort."""
+
+
+@plan
+def ask(microscope: Any, question: Question) -> MsgGenerator[Answer]:
+    """Ask inside an open run; returns the Answer (abort raises SupervisorAbort)."""
+    sup = microscope.supervisor
+    yield from bps.mv(sup.question, question.model_dump_json())
+    yield from bps.trigger_and_read([sup], name="supervision")
+    action = yield from bps.rd(sup.action)
+    dx = yield from bps.rd(sup.dx_m)
+    dy = yield from bps.rd(sup.dy_m)
+    note = yield from bps.rd(sup.note)
+    answer = Answer(action=action, dx_m=dx, dy_m=dy, note=note)
+    if answer.action == "abort":
+        raise SupervisorAbort(f"supervisor aborted at {question.site} {question.stage}: {note}")
+    return answer

@@ -1,0 +1,102 @@
+"""Imaging plans through a real RunEngine on the twin: reference image sets, reduced
+area, autocontrast, autofocus (sharpness rises from a defocused start)."""
+
+from __future__ import annotations
+
+import bluesky.plan_stubs as bps
+import numpy as np
+import pytest
+
+from fibsem_ophyd.backend import ReducedArea
+from plans.focus import autocontrast, autofocus
+from plans.imaging import acquire_reduced_area, reference_images, set_imaging
+
+from ._images import collect, events_by_stream, set_small
+
+
+@pytest.fixture
+def at_site(RE, microscope):
+    set_small(RE, microscope, 150e-6)
+    RE(bps.mv(microscope.stage, next(iter(microscope.sites.values()))))
+    return microscope
+
+
+def test_reference_images_one_run_all_hfws_and_restores(RE, at_site):
+    m = at_site
+    hfws = (80e-6, 150e-6, 400e-6)
+    uid, docs = collect(RE, reference_images(m, hfws))
+    assert [n for n, _ in docs].count("start") == 1
+    streams = events_by_stream(docs)
+    descs = {d["name"]: d for n, d in docs if n == "descriptor"}
+    for beam, det in (("electron", m.sem), ("ion", m.fib)):
+        for i, h in enumerate(hfws):
+            name = f"{beam}_hfw{i}"
+            assert len(streams[name]) == 1
+            cfg = descs[name]["configuration"][det.name]["data"]
+            assert cfg[f"{m.beam(beam).name}-hfw_m"] == pytest.approx(h)
+            assert any(k.startswith(m.stage.name) for k in streams[name][0])
+            assert "clock" in streams[name][0]
+    for beam in ("electron", "ion"):
+        assert RE(bps.rd(m.beam(beam).hfw_m)).plan_result == pytest.approx(150e-6)
+
+
+def test_reference_images_refuses_impossible_hfw_before_anything(RE, at_site):
+    m = at_site
+    docs: list = []
+    with pytest.raises(ValueError, match="ion.hfw_m"):
+        RE(reference_images(m, (80e-6, 2e-3)), lambda n, d: docs.append(n))
+    assert docs == []
+    assert RE(bps.rd(m.electron_beam.hfw_m)).plan_result == pytest.approx(150e-6)
+
+
+def test_reduced_area_image_shape_and_cleared(RE, at_site):
+    m = at_site
+    area = ReducedArea(left=0.25, top=0.5, width=0.5, height=0.25)
+    _, docs = collect(RE, acquire_reduced_area(m, "ion", area))
+    assert m.fib.last_frame.shape == (128, 384)
+    desc = next(d for n, d in docs if n == "descriptor")
+    assert desc["data_keys"][m.fib.name]["shape"][-2:] == [128, 384]
+    start = next(d for n, d in docs if n == "start")
+    assert start["reduced_area"]["width"] == 0.5
+    assert m.fib.reduced_area is None
+
+
+def test_autocontrast_fills_the_range(RE, at_site):
+    m = at_site
+    RE(set_imaging(m, "electron", detector_contrast=0.3, detector_brightness=0.6))
+    result, docs = collect(RE, autocontrast(m, "electron"))
+    events = events_by_stream(docs)["primary"]
+    first, last = events[0], events[-1]
+    low_key, high_key = "electron_grey_low", "electron_grey_high"
+    before = first[high_key] - first[low_key]
+    after = last[high_key] - last[low_key]
+    assert before < 0.5 and after > 0.8, (before, after)
+    assert last[low_key] == pytest.approx(0.05, abs=0.05)
+    assert last[high_key] == pytest.approx(0.95, abs=0.05)
+    contrast_key = f"{m.electron_beam.name}-detector_contrast"
+    assert first[contrast_key] == pytest.approx(0.3) and last[contrast_key] > 0.4
+    assert result["contrast"] == pytest.approx(last[contrast_key])
+
+
+@pytest.mark.parametrize("beam", ["electron", "ion"])
+def test_autofocus_improves_sharpness(RE, at_site, beam):
+    m = at_site
+    b = m.beam(beam)
+    world = m.backend.world
+    wd_true = RE(bps.rd(b.working_distance_m)).plan_result  # in focus at the eucentric site
+    assert world.renderer.defocus_m(beam, world.beam(beam), world.true_pose()) < 5e-6
+    RE(bps.mv(b.working_distance_m, wd_true + 150e-6))
+    result, docs = collect(RE, autofocus(m, beam, span_m=400e-6, steps=9))
+    print(beam, result)
+    assert result["sharpness_after"] > 1.5 * result["sharpness_before"]
+    wd = RE(bps.rd(b.working_distance_m)).plan_result
+    assert wd == pytest.approx(result["working_distance_m"])
+    assert abs(wd - wd_true) < 15e-6
+    streams = events_by_stream(docs)
+    sweep = streams["primary"]
+    assert len(sweep) == 1 + 2 * 9
+    values = [e[f"{beam}_sharpness"] for e in sweep]
+    wds = [e[f"{b.name}-working_distance_m"] for e in sweep]
+    assert np.ptp(wds) >= 400e-6 * 0.99
+    focused = streams["focused"][0][f"{beam}_sharpness"]
+    assert focused >= 0.9 * max(values)
