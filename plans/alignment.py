@@ -104,38 +104,47 @@ def align(
         raise ValueError(f"reference must be a finite 2-D image, got shape {ref.shape}")
     if max_steps < 0 or not (threshold_px > 0):
         raise ValueError("max_steps must be >= 0 and threshold_px > 0")
+    # Check the shape against the resolution the images will have *before* any setting
+    # is written, so a mismatched reference changes nothing.
     if reference_settings is not None:
-        b = microscope.beam(beam)
-        args: list[Any] = []
-        for field in ALIGN_SETTINGS:
-            args += [getattr(b, field), getattr(reference_settings, field)]
-        yield from bps.mv(*args)
-    resolution = yield from bps.rd(microscope.beam(beam).resolution)
+        resolution = reference_settings.resolution
+    else:
+        resolution = yield from bps.rd(microscope.beam(beam).resolution)
     w, h = (int(v) for v in resolution.split("x"))
     if ref.shape != (h, w):
         raise ValueError(
             f"reference shape {ref.shape} differs from the {beam} image shape {(h, w)} "
             f"({resolution}); acquire the reference at the same resolution"
         )
+    if reference_settings is not None:
+        b = microscope.beam(beam)
+        args: list[Any] = []
+        for field in ALIGN_SETTINGS:
+            args += [getattr(b, field), getattr(reference_settings, field)]
+        yield from bps.mv(*args)
     aligner = microscope.aligner(beam)
     _md = plan_md(
         microscope, "align", {"beam": beam, "max_steps": max_steps, "threshold_px": threshold_px},
         md,
     )  # fmt: skip
 
+    # run_decorator returns the run uid, not the inner plan's value: keep it here.
+    last: dict[str, float] = {}
+
     @bpp.stage_decorator([det])
     @bpp.run_decorator(md=_md)
-    def inner() -> MsgGenerator[dict[str, float]]:
+    def inner() -> MsgGenerator[None]:
         yield from bps.mv(aligner.reference, ref)
         step = 0
         while True:
             sx, sy, score = yield from _measure(microscope, beam)
+            last.update(shift_x_px=sx, shift_y_px=sy, score=score, steps=step)
             if math.hypot(sx, sy) <= threshold_px or step >= max_steps:
-                return {"shift_x_px": sx, "shift_y_px": sy, "score": score, "steps": step}
+                return
             ps = yield from bps.rd(microscope.beam(beam).pixel_size_m)
             # The content sits at (sx, -sy)·ps from where it was: bring it back.
             yield from _correct(microscope, beam, sx * ps, -sy * ps, use_stage)
             step += 1
 
-    result = yield from inner()
-    return result
+    yield from inner()
+    return last

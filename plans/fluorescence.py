@@ -142,7 +142,7 @@ def acquire_z_stack(
                 f"fluorescence.objective_position_m={z:g} m is outside the allowed range "
                 f"[{lim.objective_min_m:g}, {lim.objective_max_m:g}] m"
             )
-    n = int(math.floor((z1 - z0) / step_m + 1e-3)) + 1
+    n = math.floor((z1 - z0) / step_m + 1e-3) + 1
     planes = [float(z) for z in z0 + step_m * np.arange(n)]
     saved_z = yield from bps.rd(fm.objective.readback)
     saved_channel = yield from bps.rd(fm.channel)

@@ -124,10 +124,9 @@ def centre_on_site(
                 yield from vertical_move(m, dy)
         yield from bps.mv(m.ion_beam.hfw_m, reference_hfw_m)
         yield from bps.trigger_and_read([m.fib, m.stage, m.clock_s], name="reference")
-        pose = yield from read_pose(m)
-        return pose
 
-    pose = yield from inner()
+    yield from inner()
+    pose = yield from read_pose(m)
     experiment.lamellae[lamella].poses[orientation] = pose
     experiment.save_reference(lamella, orientation, m.fib.last_frame)
     experiment.save()

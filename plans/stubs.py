@@ -32,7 +32,7 @@ def call(action: Callable[[], Any]) -> MsgGenerator[None]:
         return status.task
 
     yield from bps.wait_for([start])
-    error = started[0].exception()
+    error = started[0].exception() if started else None  # nothing started in a simulator
     if error is not None:
         raise error
 

@@ -54,16 +54,19 @@ def _supervise_patterns(
     _md = plan_md(microscope, "supervise_patterns", {"stage": stage},
                   {"lamella": lamella, "workflow_stage": stage})  # fmt: skip
 
+    answers: list[Any] = []
+
     @bpp.run_decorator(md=_md)
-    def inner() -> MsgGenerator[Any]:
+    def inner() -> MsgGenerator[None]:
         answer = yield from ask(
             microscope,
             Question(kind="patterns", site=lamella, stage=stage,
                      message=f"{len(stages)} milling stage(s) about the image centre"),
         )  # fmt: skip
-        return answer
+        answers.append(answer)
 
-    answer = yield from inner()
+    yield from inner()  # run_decorator returns the run uid, so the answer comes back here
+    answer = answers[0]
     if answer.action != "move":
         return stages
     return [

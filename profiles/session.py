@@ -18,6 +18,7 @@ from fibsem_ophyd.connect import connect_microscope
 from fibsem_ophyd.devices.microscope import Microscope
 from fibsem_ophyd.storage import EmbeddedStore, StorageSettings
 
+from .detectors import wire_detectors
 from .progress import RunProgress
 
 
@@ -60,6 +61,7 @@ def start_session(
         the_store = EmbeddedStore(settings).start()
         path_provider = the_store.path_provider()
     microscope = connect_microscope(cfg, path_provider=path_provider, twin=twin)
+    wire_detectors(microscope)
     session = Session(RE=RE, microscope=microscope, config=cfg, store=the_store)
     if the_store is not None:
         session.tokens.append(the_store.subscribe(RE))

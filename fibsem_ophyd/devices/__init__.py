@@ -11,6 +11,7 @@ from .imaging_detector import ImagingDetector
 from .interlocks import InterlockError, Interlocks
 from .ion_beam import IonBeam
 from .manipulator import Manipulator
+from .milling import Milling
 from .microscope import Microscope
 from .sputter_coater import SputterCoater
 from .stage import Stage
@@ -28,6 +29,7 @@ __all__ = [
     "Interlocks",
     "IonBeam",
     "Manipulator",
+    "Milling",
     "Microscope",
     "SputterCoater",
     "Stage",

@@ -4,7 +4,10 @@
     microscope.sem, microscope.fib, microscope.fm_camera    detectors (HDF5 frames)
     microscope.stage, microscope.manipulator, microscope.gis,
     microscope.sputter_coater, microscope.chamber, microscope.fluorescence
+    microscope.milling                                      ion-beam patterning
     microscope.sem_aligner, microscope.fib_aligner          registration processors
+    microscope.sem_features, microscope.fib_features        keypoint processors
+    microscope.supervisor                                   decisions at decision points
     microscope.clock_s                                      microscope time (s)
 
 It is a container of ophyd-async devices rather than a Device itself: bluesky reserves
@@ -21,7 +24,7 @@ from typing import Any
 from ophyd_async.core import Device, PathProvider, SignalR
 
 from ..backend import BeamName, MicroscopeBackend, StagePosition, SystemFingerprint
-from ..geometry import StageGeometry
+from ..geometry import StageGeometry, source_direction, specimen_normal
 from ._backed import backed_r
 from .aligner import ImageAligner
 from .beam import Beam
@@ -35,6 +38,7 @@ from .interlocks import Interlocks
 from .ion_beam import IonBeam
 from .limits import MicroscopeLimits
 from .manipulator import Manipulator
+from .milling import Milling
 from .sputter_coater import SputterCoater
 from .stage import Stage
 from .supervisor import Supervisor
@@ -68,9 +72,10 @@ class Microscope:
         self.fm_camera = fluorescence_camera(self.fluorescence, il, path_provider)
         self.sem_aligner = ImageAligner(self.sem)
         self.fib_aligner = ImageAligner(self.fib)
-        self.sem_features = FeatureDetector(self.sem)
-        self.fib_features = FeatureDetector(self.fib)
+        self.sem_features = FeatureDetector(self.sem, lambda: self.foreshortening("electron"))
+        self.fib_features = FeatureDetector(self.fib, lambda: self.foreshortening("ion"))
         self.supervisor = Supervisor()
+        self.milling = Milling(backend.milling, backend.ion, il)
         self.clock_s: SignalR[float] = backed_r(float, backend.clock_s, units="s")
         self.fingerprint: SystemFingerprint = backend.fingerprint()
         # Named stage positions (lamella sites), raw coordinates.
@@ -109,6 +114,14 @@ class Microscope:
     def features(self, beam: BeamName) -> FeatureDetector:
         self.beam(beam)
         return self.sem_features if beam == "electron" else self.fib_features
+
+    def foreshortening(self, beam: BeamName) -> float:
+        """|n·s|: how much the specimen plane is shortened along the image vertical in
+        `beam`'s view at the present pose (1 when the surface faces the beam)."""
+        pose = self.backend.stage.position()
+        n = specimen_normal(pose, self.geometry)
+        s = source_direction(self.geometry.column_tilt_deg(beam))
+        return float(abs(n @ s))
 
     def run_metadata(self) -> dict[str, Any]:
         """Metadata for every run's start document: the system fingerprint.

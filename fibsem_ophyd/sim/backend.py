@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import BeamName, ReducedArea, StagePosition, SystemFingerprint
-from .state import BeamState
+from .milling import TwinMilling
 from .subsystems import (
     TwinChamber,
     TwinFluorescence,
@@ -15,6 +15,29 @@ from .subsystems import (
     TwinSputterCoater,
 )
 from .world import TwinWorld
+
+
+class TwinBeam:
+    """A column as the backend protocol sees it: reads/writes go to the world's
+    `BeamState`, except that the ion `current_a` readback obeys
+    `faults.ion_current_readback_factor` (the beam itself runs at the setpoint)."""
+
+    def __init__(self, world: TwinWorld, name: BeamName) -> None:
+        object.__setattr__(self, "_world", world)
+        object.__setattr__(self, "_name", name)
+
+    def __getattr__(self, attr: str) -> object:
+        return getattr(self._world.beam(self._name), attr)
+
+    def __setattr__(self, attr: str, value: object) -> None:
+        setattr(self._world.beam(self._name), attr, value)
+
+    @property
+    def current_a(self) -> float:
+        setpoint = self._world.beam(self._name).current_a
+        if self._name == "ion":
+            return setpoint * self._world.faults.ion_current_readback_factor
+        return setpoint
 
 
 class TwinImaging:
@@ -52,8 +75,8 @@ class TwinBackend:
 
     def __init__(self, world: TwinWorld | None = None) -> None:
         self.world = world or TwinWorld()
-        self.electron: BeamState = self.world.electron
-        self.ion: BeamState = self.world.ion
+        self.electron = TwinBeam(self.world, "electron")
+        self.ion = TwinBeam(self.world, "ion")
         self.imaging = TwinImaging(self.world)
         self.stage = TwinStage(self.world)
         self.manipulator = TwinManipulator(self.world)
@@ -61,6 +84,7 @@ class TwinBackend:
         self.sputter_coater = TwinSputterCoater(self.world)
         self.chamber = TwinChamber(self.world)
         self.fluorescence = TwinFluorescence(self.world)
+        self.milling = TwinMilling(self.world)
 
     def fingerprint(self) -> SystemFingerprint:
         p = self.world.params
@@ -78,6 +102,7 @@ class TwinBackend:
                 "sputter_coater": True,
                 "chamber": True,
                 "fluorescence": p.fluorescence,
+                "milling": True,
             },
             ranges={
                 "electron.hfw_m": (1e-6, 3e-3),

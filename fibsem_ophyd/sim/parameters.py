@@ -34,6 +34,17 @@ class TwinParameters(BaseModel):
     manipulator_eucentric_m: tuple[float, float, float] = (0.0, 0.0, 10e-6)
     realtime: bool = Field(False, description="Sleep in wall time as long as the twin clock moves")
 
+    # Milling (sim/milling.py). Effects are seeded and off by default.
+    milling_time_scale: float = Field(
+        0.0, ge=0.0, description="Wall seconds slept per twin second of milling (0 = none)"
+    )
+    milling_redeposition_fraction: float = Field(
+        0.0, ge=0.0, le=1.0, description="Share of milled volume redeposited at trench edges"
+    )
+    milling_beam_drift_m_per_s: float = Field(
+        0.0, ge=0.0, description="Ion beam drift in the image plane while milling (seeded dir.)"
+    )
+
     # Specimen.
     seed: int = 0
     grid_diameter_m: float = 3.0e-3

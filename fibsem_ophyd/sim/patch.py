@@ -19,7 +19,9 @@ PATCH_MATERIALS: dict[int, tuple[str, float, float]] = {
     2: ("platinum", 0.92, 0.75),
     3: ("copper", 0.85, 0.6),
     4: ("vacuum", 0.03, 0.03),
+    5: ("milled", 0.16, 0.12),  # freshly milled trench floor (dark: few SE escape)
 }
+MILLED = 5
 LABEL_OFFSET = 10  # ground-truth label of patch material k is LABEL_OFFSET + k
 
 
@@ -42,6 +44,11 @@ class LocalPatch:
     height_delta_m: np.ndarray  # float32 (n, n): added height; negative = milled away
     material: np.ndarray  # uint8 (n, n): 0 = procedural, else PATCH_MATERIALS code
     version: int = 0
+    # Remaining fraction (0..255) of each coat layer (index = world.coating.layers),
+    # allocated when milling first touches a coated patch; missing = intact.
+    coat_remaining: list[np.ndarray] = field(default_factory=list, repr=False)
+    # 2 × 2 map (u, v) -> ion image plane (a, b) of the last mill (lamella_report).
+    milling_map: np.ndarray | None = None
     _levels: dict[tuple[int, int], PatchLevel] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -110,6 +117,12 @@ class LocalPatch:
         if material is not None:
             self.material[rows, cols] = material
         self.mark_edited()
+
+    def coat_fractions(self, n_layers: int) -> list[np.ndarray]:
+        """The uint8 remaining-fraction rasters of the first `n_layers` coat layers."""
+        while len(self.coat_remaining) < n_layers:
+            self.coat_remaining.append(np.full(self.material.shape, 255, np.uint8))
+        return self.coat_remaining[:n_layers]
 
     def level(self, factor: int) -> PatchLevel:
         """The patch downsampled by an integer `factor`, with slope shading (cached)."""

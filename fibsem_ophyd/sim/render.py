@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .coating import coat_look
 from .needles import draw_gis, draw_manipulator
 from .parameters import TwinParameters
 from .patch_render import composite_patch
@@ -179,6 +180,8 @@ class Renderer:
                 break
             level += 1  # very oblique or huge views: accept a coarser texture
         mosaic, gx0, gy0 = self.pyramid.mosaic(level, gx_r, gy_r, channel)
+        if not nearest:  # grey channels: protective coats brighten and smooth the surface
+            mosaic = coat_look(mosaic, self.specimen.coating.thickness_m)
         m = np.empty((2, 3))
         m[:, :2] = lin @ np.diag([ps, -ps])
         m[:, 2] = lin @ np.array([gx0 * ps, -gy0 * ps]) + a_out[:, 2]

@@ -14,6 +14,7 @@ import numpy as np
 from .lattice import point_fbm, wavelengths_m
 from .parameters import TwinParameters
 from .patch import LocalPatch
+from .state import CoatingState
 
 # Noise field ids (one independent lattice each).
 FIELD_TEXTURE = 0
@@ -68,6 +69,7 @@ class Specimen:
         self.sites: list[Site] = self._choose_sites(params.n_sites)
         self._patches: dict[str, LocalPatch] = {}
         self._height_cache: dict[tuple[int, int], float] = {}
+        self.coating = CoatingState()  # uniform protective layers (sim/coating.py)
 
     def _choose_sites(self, n: int) -> list[Site]:
         rng = np.random.default_rng(self.seed)
@@ -160,6 +162,25 @@ class Specimen:
                 s.name, s.u_m, s.v_m, self.params.patch_size_m, self.params.patch_pixel_m
             )
         return self._patches[s.name]
+
+    def patch_at(self, u_m: float, v_m: float) -> LocalPatch:
+        """The patch holding (u, v): the nearest site's, else an existing one, else a new
+        patch centred on (u, v)."""
+        half = self.params.patch_size_m / 2
+        for s in sorted(self.sites, key=lambda s: np.hypot(s.u_m - u_m, s.v_m - v_m)):
+            if abs(s.u_m - u_m) < half and abs(s.v_m - v_m) < half:
+                return self.local_patch(s)
+        for p in self._patches.values():
+            u0, u1, v0, v1 = p.bounds_m()
+            if u0 < u_m < u1 and v0 < v_m < v1:
+                return p
+        return self.local_patch(Site(f"patch_{len(self._patches) + 1:02d}", u_m, v_m))
+
+    def surface_height_m(self, site: Site | str) -> float:
+        """The reference surface height at a site: put (u, v, this) at the eucentric point
+        to have the site's surface (what the beams see) there."""
+        s = self.site(site) if isinstance(site, str) else site
+        return self.reference_height_m(s.u_m, s.v_m)
 
     @property
     def patches(self) -> list[LocalPatch]:

@@ -83,7 +83,28 @@ class FluorescenceState:
 
 @dataclass
 class CoatingState:
-    """Sputter coat thickness (metres) accumulated on the specimen."""
+    """Protective layers on the whole specimen, bottom first: (material, thickness_m).
 
-    thickness_m: float = 0.0
-    history: list[tuple[float, float]] = field(default_factory=list)  # (duration_s, current_a)
+    Materials: "sputter_pt" (sputter coater) and "gis_pt" (cryo GIS deposition); see
+    `sim/coating.py` for rates and relative milling yields. Milling removes layers locally
+    (per site patch); these are the as-deposited thicknesses.
+    """
+
+    layers: list[tuple[str, float]] = field(default_factory=list)
+    history: list[tuple[float, float]] = field(default_factory=list)  # sputter (s, A)
+
+    @property
+    def thickness_m(self) -> float:
+        """Total as-deposited thickness of all layers."""
+        return float(sum(t for _, t in self.layers))
+
+    def thickness_by_material_m(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for material, t in self.layers:
+            out[material] = out.get(material, 0.0) + t
+        return out
+
+    def add(self, material: str, thickness_m: float) -> None:
+        """Deposit a new layer on top (never merged: milled patches track each layer)."""
+        if thickness_m > 0:
+            self.layers.append((material, thickness_m))

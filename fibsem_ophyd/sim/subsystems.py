@@ -7,9 +7,10 @@ from typing import Any, Literal
 import numpy as np
 
 from ..backend import ManipulatorPosition, VacuumState
+from .coating import SPUTTER_RATE_M_PER_A_S, gis_rate_m_per_s
 from .world import TwinWorld
 
-COATING_RATE_M_PER_A_S = 1e-7  # 1 nm/s at 10 mA
+COATING_RATE_M_PER_A_S = SPUTTER_RATE_M_PER_A_S  # 1 nm/s at 10 mA
 PUMP_TIME_S = 180.0
 VENT_TIME_S = 60.0
 PUMPED_PRESSURE_PA = 5e-5
@@ -98,6 +99,9 @@ class TwinGis:
             raise ValueError("chamber is not pumped: cannot inject gas")
         await self._world.clock.advance_async(duration_s)
         self._world.gis.open_time_s += duration_s
+        if not self._world.faults.gis_blocked:
+            rate = gis_rate_m_per_s(self._world.chamber.cryo_temperature_k)
+            self._world.coating.add("gis_pt", rate * duration_s)
 
 
 class TwinSputterCoater:
@@ -107,9 +111,11 @@ class TwinSputterCoater:
     async def coat(self, duration_s: float, current_a: float) -> None:
         if duration_s < 0 or current_a < 0:
             raise ValueError("duration_s and current_a must be >= 0")
+        if self._world.chamber.state != VacuumState.PUMPED:
+            raise ValueError("chamber is not pumped: cannot sputter coat")
         await self._world.clock.advance_async(duration_s)
         c = self._world.coating
-        c.thickness_m += COATING_RATE_M_PER_A_S * current_a * duration_s
+        c.add("sputter_pt", COATING_RATE_M_PER_A_S * current_a * duration_s)
         c.history.append((duration_s, current_a))
 
 
@@ -145,3 +151,8 @@ class TwinFluorescence:
 
     def acquire(self) -> np.ndarray:
         return self._world.acquire_fluorescence()
+
+    def frame_shape(self) -> tuple[int, int]:
+        """(rows, columns) of the frames `acquire` returns."""
+        w, h = self._world.params.fluorescence_resolution_px
+        return int(h), int(w)

@@ -9,7 +9,10 @@ import numpy as np
 
 from ..backend import BeamName, ReducedArea, StagePosition
 from .clock import TwinClock
+from .faults import TwinFaults
 from .fluorescence import make_targets, render_fluorescence
+from .lamella import LamellaReport, measure_lamella
+from .mill_physics import plane_affine, unit_geometry
 from .parameters import TwinParameters
 from .projection import StagePose
 from .render import Renderer, Scene
@@ -17,7 +20,6 @@ from .specimen import Specimen
 from .state import (
     BeamState,
     ChamberState,
-    CoatingState,
     FluorescenceState,
     GisState,
     ManipulatorState,
@@ -44,7 +46,8 @@ class TwinWorld:
         self.gis = GisState()
         self.chamber = ChamberState()
         self.fluorescence = FluorescenceState()
-        self.coating = CoatingState()
+        self.coating = self.specimen.coating  # protective layers (sim/coating.py)
+        self.faults = TwinFaults()  # injected faults (sim/faults.py)
         self.targets = make_targets(self.specimen, p.seed)
         self._stage_rng = np.random.default_rng(p.seed + 1)
         self._fl_rng = np.random.default_rng(p.seed + 2)
@@ -110,13 +113,16 @@ class TwinWorld:
         )
 
     def set_stage(self, target: StagePosition) -> None:
-        """Apply a move instantly (the caller advances the clock): new command, new error."""
+        """Apply a move instantly (the caller advances the clock): new command, new error.
+
+        Axes in `faults.stage_stuck_axes` ignore the command (and keep their error)."""
+        stuck = self.faults.stuck_fields()
         for k, v in target:
             if v is None:
                 continue
             if not np.isfinite(v):
                 raise ValueError(f"stage {k} must be finite, got {v}")
-        changes = {k: v for k, v in target if v is not None}
+        changes = {k: v for k, v in target if v is not None and k not in stuck}
         self.commanded_pose = replace(self.commanded_pose, **changes)
         errors = {}
         for k in changes:
@@ -128,6 +134,19 @@ class TwinWorld:
             errors[k] = float(self._stage_rng.normal(0.0, sigma)) if sigma > 0 else 0.0
         self._error = replace(self._error, **errors)
         self._settled_at_s = self.clock.now_s()
+
+    # --- milling results ---
+
+    def lamella_report(self, site_name: str) -> LamellaReport:
+        """The lamella left at `site_name` (see `sim/lamella.py`): measured in the ion image
+        plane of the site's last mill (or of the present ion view if never milled)."""
+        site = self.specimen.site(site_name)
+        patch = self.specimen.local_patch(site)
+        lin = patch.milling_map
+        if lin is None:
+            affine = plane_affine(self.renderer, self.true_pose(), unit_geometry(self.ion, self.params))
+            lin = np.diag([1.0, -1.0]) @ affine[:, :2]
+        return measure_lamella(patch, site, lin)
 
     # --- imaging ---
 

@@ -47,3 +47,18 @@ def centre_site(world: TwinWorld, index: int = 0) -> None:
             z_m=world.params.eucentric_z_m + site.v_m * np.sin(t),
         )
     )
+
+
+def centre_site_surface(world: TwinWorld, index: int = 0, r_deg: float = 0.0, t_deg: float = 35.0):
+    """Put site `index`'s surface point (u, v, h_ref) at the eucentric point at (r, t):
+    x, y, z = -S·(u, v, h) + (0, 0, z_e) with S = Rz(r - r_ref)·Rx(-p)."""
+    from fibsem_ophyd.sim.projection import rx, rz
+
+    p = world.params
+    site = world.specimen.sites[index]
+    q = np.array([site.u_m, site.v_m, world.specimen.surface_height_m(site)])
+    d = -(rz(r_deg - p.rotation_reference_deg) @ rx(-p.shuttle_pre_tilt_deg)) @ q
+    world.set_stage(
+        StagePosition(x_m=d[0], y_m=d[1], z_m=d[2] + p.eucentric_z_m, r_deg=r_deg, t_deg=t_deg)
+    )
+    return site
