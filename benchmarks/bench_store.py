@@ -1,83 +1,127 @@
-"""Per-frame cost of writing runs to the embedded store (journal + TiledWriter).
+"""Cost of writing runs to the embedded store, with the microscope's own SEM detector.
 
-    python benchmarks/bench_store.py [--num 100] [--repeats 3] [--fsync] [--data-dir DIR]
+    python benchmarks/bench_store.py [--num 100] [--repeats 3] [--short 20] [--fsync]
+                                     [--data-dir DIR]
 
-Counts `num` frames of a detector writing HDF5 without the store, then with it,
-and prints the median time per frame of each and the difference (target: the
-store adds at most 15 ms a frame). The frame time is the interval between
-consecutive events, which includes every callback run between two frames.
+Prints medians of:
+  * the bare render (`backend.imaging.acquire("electron")`, 1536x1024, timed directly);
+  * `count([m.sem], num)` per frame without the store and with it, both excluding the
+    run close (interval between consecutive events, which includes every callback
+    run between two frames) and including it (RunEngine time of the run / num);
+  * the RunEngine time of a short 1-frame run without and with the store (what a
+    lamella workflow of many short runs pays per run), back to back (the writer
+    thread still busy with earlier runs) and with `store.flush()` between runs;
+  * how long `store.flush()` takes to put the back-to-back runs in tiled.
+Target: the store adds at most 15 ms per frame over the bare render.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import itertools
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bluesky import RunEngine
 from bluesky.plans import count
-from ophyd_async.core import StaticPathProvider, UUIDFilenameProvider, init_devices
-from ophyd_async.sim import PatternGenerator, SimBlobDetector
 
 from fibsem_ophyd.storage import EmbeddedStore, StorageSettings
 
 
-async def _no_wait(_seconds: float) -> None:
-    await asyncio.sleep(0)  # frames as fast as the detector can write them
+def _median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1e3
 
 
-def make_detector(frames_dir: Path) -> SimBlobDetector:
-    # TODO: switch to the FIB-SEM imaging detector once it exists.
-    provider = StaticPathProvider(UUIDFilenameProvider(), frames_dir)
-    with init_devices():
-        det = SimBlobDetector(provider, PatternGenerator(sleep=_no_wait), name="det")
-    return det
+def bare_render(microscope: Any, frames: int) -> float:
+    """Median seconds of one 1536x1024 electron render, without ophyd or bluesky."""
+    acquire: Callable[[str], Any] = microscope.backend.imaging.acquire
+    acquire("electron")  # warm up
+    samples = []
+    for _ in range(frames):
+        t0 = time.perf_counter()
+        acquire("electron")
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
 
 
-def timed_count(RE: RunEngine, det: SimBlobDetector, num: int) -> tuple[float, float]:
-    """(median seconds per frame, seconds from the last event to the end of the run)."""
+def timed_count(RE: RunEngine, det: Any, num: int) -> tuple[float, float]:
+    """(median seconds between events, RunEngine seconds of the whole run / num)."""
     times: list[float] = []
     token = RE.subscribe(lambda name, doc: times.append(doc["time"]), "event")
     try:
+        t0 = time.perf_counter()
         RE(count([det], num=num))
-        done = time.time()
+        total = time.perf_counter() - t0
     finally:
         RE.unsubscribe(token)
-    frame = statistics.median(b - a for a, b in itertools.pairwise(times))
-    return frame, done - times[-1]
+    return statistics.median(b - a for a, b in itertools.pairwise(times)), total / num
+
+
+def short_runs(
+    RE: RunEngine, det: Any, runs: int, between: Callable[[], Any] | None = None
+) -> float:
+    """Median RunEngine seconds of a 1-frame run; `between` runs untimed after each."""
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        RE(count([det], num=1))
+        samples.append(time.perf_counter() - t0)
+        if between is not None:
+            between()
+    return statistics.median(samples)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--num", type=int, default=100)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--num", type=int, default=100, help="frames per counted run")
+    parser.add_argument("--repeats", type=int, default=3, help="counted runs each way")
+    parser.add_argument("--short", type=int, default=20, help="1-frame runs each way")
     parser.add_argument("--fsync", action="store_true", help="fsync every journal line")
     parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="bench-store-"))
     settings = StorageSettings(data_dir=data_dir, fsync_every_document=args.fsync)
 
-    RE = RunEngine()
+    from fibsem_ophyd.connect import connect_microscope
+
+    RE = RunEngine()  # before the microscope: it connects in the RunEngine's loop
     with EmbeddedStore(settings) as store:
-        det = make_detector(settings.frames_dir)
-        timed_count(RE, det, 5)  # warm up imports and the file system
-        bare = [timed_count(RE, det, args.num) for _ in range(args.repeats)]
-        store.subscribe(RE)
-        stored = [timed_count(RE, det, args.num) for _ in range(args.repeats)]
+        m = connect_microscope(path_provider=store.path_provider())
+        render_ms = bare_render(m, 30) * 1e3
+        timed_count(RE, m.sem, 5)  # warm up imports, file system, detector
+        bare = [timed_count(RE, m.sem, args.num) for _ in range(args.repeats)]
+        bare_short_ms = short_runs(RE, m.sem, args.short) * 1e3
+        token = store.subscribe(RE)
+        timed_count(RE, m.sem, 5)  # warm up the writer
+        store.flush()
+        stored = [timed_count(RE, m.sem, args.num) for _ in range(args.repeats)]
+        stored_short_ms = short_runs(RE, m.sem, args.short) * 1e3
+        t0 = time.perf_counter()
+        store.flush()
+        flush_s = time.perf_counter() - t0
+        idle_short_ms = short_runs(RE, m.sem, args.short, between=store.flush) * 1e3
+        RE.unsubscribe(token)
         n_runs = len(store.client())
 
-    bare_ms = statistics.median(frame for frame, _ in bare) * 1e3
-    stored_ms = statistics.median(frame for frame, _ in stored) * 1e3
-    close_ms = statistics.median(close for _, close in stored) * 1e3
-    bare_close_ms = statistics.median(close for _, close in bare) * 1e3
-    print(f"frames per run: {args.num}, runs: {args.repeats} each, fsync: {args.fsync}")
-    print(f"without store : {bare_ms:7.2f} ms/frame   run close {bare_close_ms:7.1f} ms")
-    print(f"with store    : {stored_ms:7.2f} ms/frame   run close {close_ms:7.1f} ms")
-    print(f"store overhead: {stored_ms - bare_ms:7.2f} ms/frame (target <= 15 ms)")
+    bare_ms, bare_all_ms = (_median_ms([b[i] for b in bare]) for i in (0, 1))
+    stored_ms, stored_all_ms = (_median_ms([s[i] for s in stored]) for i in (0, 1))
+    print(f"detector: m.sem 1536x1024, {args.num} frames/run, {args.repeats} runs each way")
+    print(f"fsync every document: {args.fsync}; medians")
+    print(f"bare render                : {render_ms:8.2f} ms/frame")
+    print(f"count, no store            : {bare_ms:8.2f} ms/frame   {bare_all_ms:8.2f} incl. close")
+    print(
+        f"count, with store          : {stored_ms:8.2f} ms/frame   {stored_all_ms:8.2f} incl. close"
+    )
+    print(f"store over bare render     : {stored_ms - render_ms:8.2f} ms/frame (target <= 15)")
+    print(f"store over count, no store : {stored_ms - bare_ms:8.2f} ms/frame")
+    print(f"1-frame run, no store      : {bare_short_ms:8.1f} ms RunEngine time")
+    print(f"1-frame run, with store    : {stored_short_ms:8.1f} ms RunEngine time (back to back)")
+    print(f"  ... flushed between runs : {idle_short_ms:8.1f} ms RunEngine time")
+    print(f"flush after the back-to-back runs: {flush_s * 1e3:8.1f} ms")
     print(f"runs in catalog: {n_runs} (data in {data_dir})")
 
 

@@ -113,7 +113,10 @@ def _twin_sites(backend: MicroscopeBackend, geometry: StageGeometry) -> dict[str
     world = backend.world  # type: ignore[attr-defined]
     flat = flat_to_beam("electron", geometry)
     return {
-        site.name: specimen_to_raw(site.u_m, site.v_m, flat.r_deg, flat.t_deg, geometry)
+        site.name: specimen_to_raw(
+            site.u_m, site.v_m, flat.r_deg, flat.t_deg, geometry,
+            h_m=world.specimen.surface_height_m(site),
+        )
         for site in world.specimen.sites
     }
 
@@ -164,3 +167,13 @@ async def async_connect_microscope(
     microscope = build_microscope(config, **kwargs)
     await microscope.connect()
     return microscope
+
+
+def twin_lamella_report(microscope: Microscope, site: str) -> dict[str, Any]:
+    """Ground truth from the twin's material model: what remains at `site` (centre,
+    centre error, width, thickness; metres). Only the twin can say this; on hardware
+    the lamella is measured from images."""
+    world = getattr(microscope.backend, "world", None)
+    if world is None:
+        raise RuntimeError("lamella ground truth exists only on the digital twin (Demo)")
+    return world.lamella_report(site).model_dump()

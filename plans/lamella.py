@@ -134,6 +134,31 @@ def centre_on_site(
 
 
 @plan
+def take_reference(
+    microscope: Any,
+    experiment: Experiment,
+    lamella: str,
+    orientation: str,
+    reference_hfw_m: float,
+    md: dict | None = None,
+) -> MsgGenerator[None]:
+    """A new ion reference of the site as it is now (e.g. with its fiducial milled);
+    later visits align to it. The view is already on the site, so nothing moves."""
+    m = microscope
+    _md = plan_md(m, "take_reference", {"orientation": orientation},
+                  {"lamella": lamella, **(md or {})})  # fmt: skip
+
+    @bpp.stage_decorator([m.fib])
+    @bpp.run_decorator(md=_md)
+    def inner() -> MsgGenerator[None]:
+        yield from bps.mv(m.ion_beam.hfw_m, reference_hfw_m)
+        yield from bps.trigger_and_read([m.fib, m.stage, m.clock_s], name="reference")
+
+    yield from inner()
+    experiment.save_reference(lamella, orientation, m.fib.last_frame)
+
+
+@plan
 def align_to_reference(
     microscope: Any,
     experiment: Experiment,

@@ -19,7 +19,7 @@ from fibsem_ophyd.experiment import WORKFLOW_STAGES, Experiment, StageRecord
 from fibsem_ophyd.milling import LamellaProtocol, MillingStage, milling_stages
 from fibsem_ophyd.supervision import Question
 
-from .lamella import ORIENTATION, align_to_reference, centre_on_site, goto
+from .lamella import ORIENTATION, align_to_reference, centre_on_site, goto, take_reference
 from .milling import run_milling
 from .supervision import ask
 
@@ -103,7 +103,9 @@ def run_stage(
             if stages:
                 yield from run_milling(m, stages, md={"lamella": lamella, "workflow_stage": stage})
             if stage == "setup":  # the fiducial is part of every later reference
-                yield from centre_on_site(m, experiment, lamella, protocol, orientation, ref_hfw)
+                yield from take_reference(
+                    m, experiment, lamella, orientation, ref_hfw, md={"workflow_stage": stage}
+                )
     except Exception as err:  # recorded, and the workflow moves on to the next lamella
         outcome, note = "fail", f"{type(err).__name__}: {err}"
     t1 = yield from bps.rd(m.clock_s)

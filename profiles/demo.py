@@ -1,5 +1,7 @@
-"""`make demo`: SEM and FIB images at three lamella sites on the digital twin, stored
-in the embedded tiled catalog, read back and summarised, plus a PNG montage."""
+"""`make demo`: AutoLamella on the digital twin — every protocol stage over ≥4 lamella
+sites with stage drift and positioning error on, in automatic supervision, every run
+stored in the embedded tiled catalog. Prints a table per site and saves a figure of
+each site before and after milling."""
 
 from __future__ import annotations
 
@@ -7,67 +9,114 @@ import time
 from pathlib import Path
 from typing import Any
 
-import bluesky.plan_stubs as bps
 import numpy as np
 
+from fibsem_ophyd.connect import twin_lamella_report
+from fibsem_ophyd.experiment import Experiment
+from fibsem_ophyd.milling import LamellaProtocol, default_protocol, milling_stages
 from fibsem_ophyd.storage import read_images
-from plans import acquire_image
+from plans.workflow import autolamella, workflow_stages
 
 from .session import start_session
 
-N_SITES = 3
+N_SITES = 4
+# Drift and positioning error on: the workflow must find and align to stay on target.
+DEMO_TWIN: dict[str, Any] = {
+    "stage_position_error_m": 1.0e-6,
+    "stage_drift_m_per_s": (0.05e-9, -0.05e-9, 0.0),
+    "seed": 7,
+}
+THICKNESS_TOLERANCE_M = 20e-9
+CENTRE_TOLERANCE_M = 0.5e-6
 
 
-def _row(run: Any, beam: str) -> dict[str, Any]:
-    (key,) = run.images
-    stack = run.images[key]
-    frame = stack.reshape(-1, *stack.shape[-2:])[0]  # (events, collections, H, W)
-    det_cfg = next(iter(run.configuration.values()))["data"]
-    pixel = next(v for k, v in det_cfg.items() if k.endswith("pixel_size_m"))
-    stage = {
-        k.split("-")[-1]: float(v[0]) for k, v in run.readings.items() if k.startswith("stage-")
-    }
-    return {
-        "uid": run.uid[:8],
-        "site": run.start.get("site", ""),
-        "beam": beam,
-        "x_mm": stage.get("x", np.nan) * 1e3,
-        "y_mm": stage.get("y", np.nan) * 1e3,
-        "z_mm": stage.get("z", np.nan) * 1e3,
-        "t_deg": stage.get("t", np.nan),
-        "pixel_nm": float(pixel) * 1e9,
-        "mean": float(frame.mean()),
-        "frame": frame,
-    }
+def milling_time_s(protocol: LamellaProtocol) -> float:
+    """Estimated milling time of one lamella (volume / (rate × current), summed)."""
+    return sum(
+        s.estimated_time_s()
+        for stage in workflow_stages(protocol)
+        if stage != "select"
+        for s in milling_stages(protocol, stage)
+    )
 
 
-def _table(rows: list[dict[str, Any]]) -> str:
-    head = f"{'run':8}  {'site':8} {'beam':8} {'x mm':>8} {'y mm':>8} {'z mm':>7} "
-    head += f"{'t deg':>6} {'pixel nm':>9} {'mean':>7}"
+def summarise(m: Any, experiment: Experiment, protocol: LamellaProtocol) -> list[dict[str, Any]]:
+    """One row per lamella: stages done, thickness, centre error, twin time, success."""
+    wanted = workflow_stages(protocol)
+    rows = []
+    for name, lam in experiment.lamellae.items():
+        report = twin_lamella_report(m, name)
+        twin_s = sum(h.clock_stop_s - h.clock_start_s for h in lam.history)
+        thickness, centre = report["thickness_m"], report["centre_error_m"]
+        ok = (
+            lam.failed is None
+            and all(lam.done(s) for s in wanted)
+            and thickness is not None
+            and abs(thickness - protocol.lamella.target_thickness_m) <= THICKNESS_TOLERANCE_M
+            and centre is not None
+            and centre <= CENTRE_TOLERANCE_M
+        )
+        rows.append(
+            {
+                "lamella": name,
+                "stages": f"{len(lam.stages_done)}/{len(wanted)}",
+                "thickness_nm": np.nan if thickness is None else thickness * 1e9,
+                "centre_um": np.nan if centre is None else centre * 1e6,
+                "twin_min": twin_s / 60,
+                "success": ok,
+                "failed": lam.failed or "",
+            }
+        )
+    return rows
+
+
+def format_table(rows: list[dict[str, Any]], milling_s: float) -> str:
+    head = (
+        f"{'lamella':12} {'stages':>6} {'thickness nm':>12} {'centre err µm':>13} "
+        f"{'twin min':>8} {'of milling':>10}  result"
+    )
     lines = [head, "-" * len(head)]
     for r in rows:
+        ratio = r["twin_min"] * 60 / milling_s if milling_s else np.nan
         lines.append(
-            f"{r['uid']:8}  {r['site']:8} {r['beam']:8} {r['x_mm']:8.4f} {r['y_mm']:8.4f} "
-            f"{r['z_mm']:7.4f} {r['t_deg']:6.1f} {r['pixel_nm']:9.2f} {r['mean']:7.1f}"
+            f"{r['lamella']:12} {r['stages']:>6} {r['thickness_nm']:12.1f} "
+            f"{r['centre_um']:13.3f} {r['twin_min']:8.1f} {ratio:9.0%}  "
+            f"{'success' if r['success'] else 'FAIL ' + r['failed']}"
         )
     return "\n".join(lines)
 
 
-def _montage(rows: list[dict[str, Any]], path: Path) -> None:
+def _frame(client: Any, uid: str, stream: str) -> np.ndarray:
+    run = read_images(client, uid, stream)
+    stack = next(iter(run.images.values()))
+    return stack.reshape(-1, *stack.shape[-2:])[-1]
+
+
+def save_figure(client: Any, runs: list[tuple[str, str, str]], path: Path) -> None:
+    """Before (the site when first found) and after (the last polished image) per site."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sites = sorted({r["site"] for r in rows})
-    fig, axes = plt.subplots(2, len(sites), figsize=(4 * len(sites), 6), squeeze=False)
-    for j, site in enumerate(sites):
-        for i, beam in enumerate(("electron", "ion")):
-            r = next(r for r in rows if r["site"] == site and r["beam"] == beam)
-            ax = axes[i][j]
-            ax.imshow(r["frame"], cmap="gray", vmin=0, vmax=255)
-            ax.set_title(f"{site} {'SEM' if beam == 'electron' else 'FIB'} {r['uid']}", fontsize=9)
-            ax.axis("off")
+    names = sorted({lam for lam, _, _ in runs if lam})
+    fig, axes = plt.subplots(2, len(names), figsize=(3.2 * len(names), 5.4), squeeze=False)
+    for j, name in enumerate(names):
+        centre = [u for lam, plan, u in runs if lam == name and plan == "centre_on_site"]
+        milled = [u for lam, plan, u in runs if lam == name and plan == "run_milling"]
+        panels = []
+        if centre:
+            panels.append(("before", _frame(client, centre[0], "reference")))
+        if milled:
+            last = client[milled[-1]]
+            after = [s for s in last if s.endswith("_after")]
+            if after:
+                panels.append(("after", _frame(client, milled[-1], after[-1])))
+        for i, (label, img) in enumerate(panels):
+            axes[i][j].imshow(img, cmap="gray", vmin=0, vmax=255)
+            axes[i][j].set_title(f"{name} {label}", fontsize=9)
+        for i in range(2):
+            axes[i][j].axis("off")
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)
@@ -76,26 +125,38 @@ def _montage(rows: list[dict[str, Any]], path: Path) -> None:
 def run_demo(out: Path, data_dir: str | None = None, config: str | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
-    session = start_session(config, data_dir=data_dir)
+    protocol = default_protocol("on-grid")
+    session = start_session(config, data_dir=data_dir, twin=DEMO_TWIN)
     try:
-        m, RE = session.microscope, session.RE
+        m, RE = session.microscope, session.RE  # noqa: N806
         print(f"microscope: {m.fingerprint.manufacturer} {m.fingerprint.model}")
         print(f"store: {session.store.uri if session.store else '-'}")
-        uids: list[tuple[str, str]] = []
-        for name, pose in list(m.sites.items())[:N_SITES]:
-            RE(bps.mv(m.stage, pose))
-            for beam in ("electron", "ion"):
-                result = RE(acquire_image(m, beam, md={"site": name}))
-                uids.append((result.run_start_uids[0], beam))
-        client = session.catalog()
-        rows = [_row(read_images(client, uid), beam) for uid, beam in uids]
+        print(f"protocol: {protocol.name} (target thickness "
+              f"{protocol.lamella.target_thickness_m * 1e9:.0f} nm); drift and stage error on")
+        sites = dict(list(m.sites.items())[:N_SITES])
+        experiment = Experiment.create(out / f"experiment-{int(time.time())}", sites, "demo")
+        runs: list[tuple[str, str, str]] = []
+        token = RE.subscribe(
+            lambda _n, doc: runs.append((doc.get("lamella", ""), doc["plan_name"], doc["uid"])),
+            "start",
+        )
+        RE(autolamella(m, sites, protocol, experiment))
+        RE.unsubscribe(token)
+        rows = summarise(m, experiment, protocol)
+        milling_s = milling_time_s(protocol)
         print()
-        print(_table(rows))
-        montage = out / "montage.png"
-        _montage(rows, montage)
-        print(f"\n{len(rows)} images from {N_SITES} sites stored and read back from tiled")
-        print(f"montage: {montage}")
-        print(f"twin clock: {m.backend.clock_s():.1f} s; wall: {time.monotonic() - t0:.1f} s")
+        print(format_table(rows, milling_s))
+        ok = sum(r["success"] for r in rows)
+        print(f"\n{ok}/{len(rows)} lamellae succeeded; milling time per lamella "
+              f"{milling_s / 60:.1f} min; {len(runs)} runs stored in tiled")
+        if session.store is not None:
+            save_figure(session.catalog(), runs, out / "lamellae.png")
+            print(f"figure: {out / 'lamellae.png'}")
+        print(f"experiment: {experiment.folder}")
+        print(f"wall time: {time.monotonic() - t0:.1f} s")
+        return 0 if ok == len(rows) else 1
     finally:
         session.close()
-    return 0
+
+
+__all__ = ["run_demo"]

@@ -31,9 +31,11 @@ class Session:
     tokens: list[int] = field(default_factory=list)
 
     def catalog(self) -> Any:
-        """The tiled catalog of this session's store."""
+        """The tiled catalog of this session's store (after everything written so far
+        has reached it)."""
         if self.store is None:
             raise RuntimeError("this session has no store")
+        self.store.flush()
         return self.store.client()
 
     def close(self) -> None:

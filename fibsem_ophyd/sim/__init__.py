@@ -1,8 +1,11 @@
 """The digital twin: a seeded world model of a cryo FIB-SEM and its specimen, rendered
 into SEM/FIB/fluorescence images, behind the `MicroscopeBackend` protocols."""
 
-from .backend import TwinBackend, TwinImaging, TwinStage
+from .backend import TwinBackend, TwinBeam, TwinImaging, TwinStage
 from .clock import TwinClock
+from .faults import TwinFaults
+from .lamella import LamellaReport
+from .milling import TwinMilling
 from .parameters import TwinParameters
 from .patch import PATCH_MATERIALS, LocalPatch
 from .projection import (
@@ -22,6 +25,7 @@ __all__ = [
     "PATCH_MATERIALS",
     "BeamState",
     "ImageGeometry",
+    "LamellaReport",
     "LandingPost",
     "LocalPatch",
     "Renderer",
@@ -30,8 +34,11 @@ __all__ = [
     "Specimen",
     "StagePose",
     "TwinBackend",
+    "TwinBeam",
     "TwinClock",
+    "TwinFaults",
     "TwinImaging",
+    "TwinMilling",
     "TwinParameters",
     "TwinStage",
     "TwinWorld",

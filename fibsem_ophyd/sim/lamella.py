@@ -142,8 +142,12 @@ def measure_lamella(patch: LocalPatch, site: Site, lin: np.ndarray) -> LamellaRe
             runs[-1].append(j)
         else:
             runs.append([j])
-    run = min(runs, key=lambda r: 0 if r[0] <= site_col <= r[-1] else min(
-        abs(r[0] - site_col), abs(r[-1] - site_col)))
+    run = min(
+        runs,
+        key=lambda r: (
+            0 if r[0] <= site_col <= r[-1] else min(abs(r[0] - site_col), abs(r[-1] - site_col))
+        ),
+    )
     width = (run[-1] - run[0] + step) * g_a
     k = max(int(FLOOR_SAMPLE_M / g_b), 4)
     central = run[len(run) // 5 : len(run) - len(run) // 5] or run

@@ -131,9 +131,7 @@ class TwinMilling:
             self.running = False
             self._stop_requested = False
 
-    def _projection(
-        self, d: _Drawn, drift: np.ndarray, t0: float
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _projection(self, d: _Drawn, drift: np.ndarray, t0: float) -> tuple[np.ndarray, np.ndarray]:
         w = self._world
         affine = plane_affine(w.renderer, w.true_pose(), d.geometry, d.surface_h_m)
         return affine, drift * (w.clock.now_s() - t0)

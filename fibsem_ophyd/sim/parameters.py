@@ -25,6 +25,13 @@ class TwinParameters(BaseModel):
     # Stage behaviour.
     stage_position_error_m: float = Field(0.0, ge=0.0, description="1-sigma per move, x/y/z")
     stage_rotation_error_deg: float = Field(0.0, ge=0.0, description="1-sigma per move, r/t")
+    stage_error_full_distance_m: float = Field(
+        100e-6, gt=0.0, description="Moves this long or longer get the full position error; "
+        "shorter ones a proportional part (relative moves are more precise)"
+    )
+    stage_error_full_angle_deg: float = Field(
+        5.0, gt=0.0, description="Rotations/tilts this large get the full angular error"
+    )
     stage_drift_m_per_s: tuple[float, float, float] = (0.0, 0.0, 0.0)
     stage_linear_speed_m_per_s: float = Field(1.0e-3, gt=0.0)
     stage_angular_speed_deg_per_s: float = Field(10.0, gt=0.0)

@@ -123,15 +123,22 @@ class TwinWorld:
             if not np.isfinite(v):
                 raise ValueError(f"stage {k} must be finite, got {v}")
         changes = {k: v for k, v in target if v is not None and k not in stuck}
+        before = self.commanded_pose
         self.commanded_pose = replace(self.commanded_pose, **changes)
         errors = {}
-        for k in changes:
-            sigma = (
-                self.params.stage_position_error_m
-                if k in _LINEAR
-                else self.params.stage_rotation_error_deg
-            )
-            errors[k] = float(self._stage_rng.normal(0.0, sigma)) if sigma > 0 else 0.0
+        p = self.params
+        for k, v in changes.items():
+            delta = abs(v - getattr(before, k))
+            if delta == 0.0:
+                continue  # an axis that does not move keeps its error
+            linear = k in _LINEAR
+            sigma = p.stage_position_error_m if linear else p.stage_rotation_error_deg
+            full = p.stage_error_full_distance_m if linear else p.stage_error_full_angle_deg
+            # Large moves land anywhere within the repeatability; small relative moves
+            # keep most of the old error and add an error in proportion to their size.
+            f = min(1.0, delta / full)
+            fresh = float(self._stage_rng.normal(0.0, sigma * f)) if sigma > 0 else 0.0
+            errors[k] = (1.0 - f) * getattr(self._error, k) + fresh
         self._error = replace(self._error, **errors)
         self._settled_at_s = self.clock.now_s()
 
@@ -144,7 +151,9 @@ class TwinWorld:
         patch = self.specimen.local_patch(site)
         lin = patch.milling_map
         if lin is None:
-            affine = plane_affine(self.renderer, self.true_pose(), unit_geometry(self.ion, self.params))
+            affine = plane_affine(
+                self.renderer, self.true_pose(), unit_geometry(self.ion, self.params)
+            )
             lin = np.diag([1.0, -1.0]) @ affine[:, :2]
         return measure_lamella(patch, site, lin)
 

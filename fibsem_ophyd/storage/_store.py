@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,14 @@ class EmbeddedStore:
 
     >>> with EmbeddedStore() as store:
     ...     store.subscribe(RE)
-    ...     RE(count([det], num=3))
-    ...     runs = store.client()
+    ...     (uid,) = RE(count([det], num=3))
+    ...     store.flush()  # runs reach tiled in the background: wait before reading
+    ...     run = store.client()[uid]
+
+    Documents are journaled before the RunEngine's callback returns, and written
+    to tiled by a background thread, so a run's close does not wait for tiled.
+    `flush()` waits until everything emitted so far is in tiled; `stop()` (and
+    interpreter exit) drain the same way.
     """
 
     def __init__(self, settings: StorageSettings | None = None, **overrides: Any):
@@ -65,10 +72,12 @@ class EmbeddedStore:
             self.recover()
         return self
 
-    def stop(self) -> None:
-        """Stop the server if this store started it (an adopted one is left running)."""
+    def stop(self, timeout_s: float = 60.0) -> None:
+        """Write what the writers still hold to tiled (up to `timeout_s` each; the
+        journals keep the rest), then stop the server if this store started it
+        (an adopted one is left running)."""
         for writer in self._writers:
-            writer.close()
+            writer.close(timeout_s)
         server, self._server = self._server, None
         if server is not None and server.process is not None:
             atexit.unregister(self.stop)
@@ -106,6 +115,17 @@ class EmbeddedStore:
         )
         self._writers.append(writer)
         return writer
+
+    def flush(self, timeout_s: float = 60.0) -> None:
+        """Wait until every document emitted so far is written to tiled (or, if a
+        write failed, kept in its journal for `recover()`). Call it before reading
+        back runs just taken. Raises TimeoutError if `timeout_s` passes first."""
+        deadline = time.monotonic() + timeout_s
+        for writer in self._writers:
+            if not writer.flush(max(0.0, deadline - time.monotonic())):
+                raise TimeoutError(
+                    f"{writer.pending} document(s) not written to tiled within {timeout_s} s"
+                )
 
     def subscribe(self, RE: Any) -> int:
         """Write every run of `RE` to this store; returns the subscription token."""

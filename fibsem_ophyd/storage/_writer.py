@@ -1,18 +1,52 @@
-"""The RunEngine callback that journals every document, then hands it to TiledWriter.
+"""The RunEngine callback that journals every document, then has TiledWriter write it.
+
+The journal append happens in the RunEngine's thread, before the callback
+returns: that is the durability promise, and it is cheap (one buffered line,
+fsync only for structural documents). Writing to tiled (TiledWriter batches a
+run's events and writes them at its end, over HTTP) happens on one background
+thread, in document order, so the RunEngine does not wait for it.
 
 A failure to write to tiled never stops the experiment: it is logged, the
-run's journal is kept, and `EmbeddedStore.recover()` replays it later.
+run's journal is kept, and `EmbeddedStore.recover()` replays it later. A run's
+journal stays locked (so recovery leaves it alone) until tiled has the run.
+Call `flush()` (or `EmbeddedStore.flush()`) before reading back runs just taken.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import threading
+import weakref
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from ._journal import RunJournal
+from ._worker import OrderedWorker
 
 logger = logging.getLogger("fibsem_ophyd.storage")
+
+QUEUE_SIZE = 4096  # documents waiting for tiled before the RunEngine is held back
+EXIT_TIMEOUT_S = 60.0  # how long interpreter exit waits for tiled; the journal keeps the rest
+
+_live_writers: weakref.WeakSet[DurableTiledWriter] = weakref.WeakSet()
+_exit_hook_lock = threading.Lock()
+_exit_hook_registered = False
+
+
+def _drain_at_exit() -> None:
+    for writer in list(_live_writers):
+        writer.close(EXIT_TIMEOUT_S)
+
+
+def _register(writer: DurableTiledWriter) -> None:
+    global _exit_hook_registered
+    with _exit_hook_lock:
+        _live_writers.add(writer)
+        if not _exit_hook_registered:
+            atexit.register(_drain_at_exit)
+            _exit_hook_registered = True
 
 
 def _run_uid_of(name: str, doc: dict, run_of_descriptor: dict[str, str]) -> str | None:
@@ -28,48 +62,83 @@ def _run_uid_of(name: str, doc: dict, run_of_descriptor: dict[str, str]) -> str 
 
 
 class DurableTiledWriter:
-    """Journal (optional) + TiledWriter with default batching, for one tiled client."""
+    """Journal (optional, synchronous) + TiledWriter (background thread, in order)."""
 
     def __init__(
         self,
         client: Any,
         journal_dir: Path | None,
         fsync_every_document: bool = False,
+        queue_size: int = QUEUE_SIZE,
     ):
         from bluesky_tiled_plugins import TiledWriter
 
         self._writer = TiledWriter(client)
         self._journal_dir = journal_dir
         self._fsync = fsync_every_document
-        self._journals: dict[str, RunJournal] = {}
-        self._failed: set[str] = set()
+        self._lock = threading.Lock()  # guards the two dicts below (RunEngine thread, close)
+        self._journals: dict[str, RunJournal] = {}  # open runs
         self._run_of_descriptor: dict[str, str] = {}
+        self._failed: set[str] = set()  # worker thread only
+        self._worker = OrderedWorker("fibsem-ophyd-tiled-writer", queue_size)
+        _register(self)
 
     def __call__(self, name: str, doc: dict) -> None:
-        run_uid = _run_uid_of(name, doc, self._run_of_descriptor)
-        runs = [run_uid] if run_uid is not None else list(self._journals)
-        if name == "start" and self._journal_dir is not None:
-            self._journals[doc["uid"]] = RunJournal(self._journal_dir, doc["uid"], self._fsync)
-        if name == "descriptor":
-            self._run_of_descriptor[doc["uid"]] = doc["run_start"]
-        for uid in runs:
-            if uid in self._journals:
-                self._journals[uid].append(name, doc)
+        with self._lock:
+            run_uid = _run_uid_of(name, doc, self._run_of_descriptor)
+            runs = [run_uid] if run_uid is not None else list(self._journals)
+            if name == "start" and self._journal_dir is not None:
+                self._journals[doc["uid"]] = RunJournal(self._journal_dir, doc["uid"], self._fsync)
+            if name == "descriptor":
+                self._run_of_descriptor[doc["uid"]] = doc["run_start"]
+            for uid in runs:
+                if uid in self._journals:
+                    self._journals[uid].append(name, doc)
+            finished: RunJournal | None = None
+            if name == "stop":
+                finished = self._journals.pop(doc["run_start"], None)
+                self._run_of_descriptor = {
+                    d: r for d, r in self._run_of_descriptor.items() if r != doc["run_start"]
+                }
+        # blocks only when QUEUE_SIZE documents are waiting (bounded memory)
+        self._worker.submit(partial(self._write, name, doc, runs, finished))
+
+    @property
+    def pending(self) -> int:
+        """Documents handed over and not yet written to tiled (or given up on)."""
+        return self._worker.pending
+
+    def flush(self, timeout_s: float | None = 60.0) -> bool:
+        """Wait until every document so far is written to tiled (or, after a failure,
+        left in its journal for replay); False if `timeout_s` passed first."""
+        return self._worker.flush(timeout_s)
+
+    def close(self, timeout_s: float | None = 60.0) -> bool:
+        """Drain the queue, end the worker thread, and close journals of runs still
+        open (they stay pending for recovery). False if not drained in `timeout_s`:
+        what is left stays in the journals. The writer can still be called after."""
+        drained = self._worker.stop(timeout_s)
+        if not drained:
+            left = self.pending
+            logger.warning("%d document(s) not in tiled yet; their journals keep them", left)
+        with self._lock:
+            journals, self._journals = list(self._journals.values()), {}
+        for journal in journals:
+            journal.close()
+        return drained
+
+    # -- worker thread -------------------------------------------------------
+    def _write(self, name: str, doc: dict, runs: list[str], finished: RunJournal | None) -> None:
         if not runs or any(uid not in self._failed for uid in runs):
-            self._write(name, doc, runs)
+            try:
+                self._writer(name, doc)
+            except Exception:
+                logger.exception("tiled write of %s failed; run %s kept in journal", name, runs)
+                self._failed.update(runs)
         if name == "stop":
-            self._finish(doc["run_start"])
+            self._finish(doc["run_start"], finished)
 
-    def _write(self, name: str, doc: dict, runs: list[str]) -> None:
-        try:
-            self._writer(name, doc)
-        except Exception:
-            logger.exception("tiled write of %s failed; run %s kept in journal", name, runs)
-            self._failed.update(runs)
-
-    def _finish(self, run_uid: str) -> None:
-        journal = self._journals.pop(run_uid, None)
-        self._run_of_descriptor = {d: r for d, r in self._run_of_descriptor.items() if r != run_uid}
+    def _finish(self, run_uid: str, journal: RunJournal | None) -> None:
         if run_uid in self._failed:
             self._failed.discard(run_uid)
             if journal is not None:
@@ -77,9 +146,3 @@ class DurableTiledWriter:
                 logger.warning("run %s is not in tiled yet: recover() will replay it", run_uid)
         elif journal is not None:
             journal.discard()
-
-    def close(self) -> None:
-        """Close open journals (their runs stay pending for recovery)."""
-        for journal in self._journals.values():
-            journal.close()
-        self._journals.clear()

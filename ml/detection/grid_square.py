@@ -22,7 +22,7 @@ from .keypoints import Keypoint
 BEAMS = ("electron", "ion")
 _MIN_SIDE_PX = 16
 _SNR_THRESHOLD = 6.0  # minimum step height, in robust noise units, to count as an edge
-_SNR_FULL_SCORE = 30.0  # edge SNR that gives score 1
+_SNR_FULL_SCORE = 20.0  # edge SNR that gives score 1
 _SINGLE_EDGE_WEIGHT = 0.6  # score factor when only one side of the square is in view
 
 
@@ -53,8 +53,11 @@ def find_grid_square_centre(
     ``vertical_scale``: apparent height / width of the square (1 in a flat view; in a
     tilted FIB view the sine of the milling angle). ``bars_bright``: bar polarity; None
     decides from the image (a square with both sides in view) and falls back to bright
-    bars. ``beam`` only labels the input ("electron" or "ion"). The score is 0..1, near 0
-    when no square edges are found (e.g. a featureless image).
+    bars. ``beam`` only labels the input ("electron" or "ion"). ``square_size_m`` and
+    ``vertical_scale`` should be right to ~5% (pairing tolerance 8%); where one side of the
+    square is out of view, the centre is that side ± half the expected size.
+    Score 0..1: 0 when no square edge is found (featureless image: keep the old position),
+    at most 0.6 when an axis has only one side of the square in view.
     """
     img = _check_inputs(image, pixel_size_m, square_size_m, beam, vertical_scale)
     size_x = square_size_m / pixel_size_m
@@ -70,17 +73,18 @@ def find_grid_square_centre(
     fit_x = _fit_axis(col_edges, col_noise, size_x, centre_x, polarity)
     fit_y = _fit_axis(row_edges, row_noise, size_y, centre_y, polarity)
 
-    # Second pass: profile each axis only across the square found on the other axis.
+    # Second pass: profile each axis only across the square found on the other axis
+    # (fewer distractors, but fewer lines averaged: keep the stronger of the two fits).
     if fit_y is not None:
         band = _band(fit_y.centre, size_y, rows)
         if band is not None:
             col_edges, col_noise = _edges(img[band[0] : band[1]].mean(axis=0), size_x)
-            fit_x = _fit_axis(col_edges, col_noise, size_x, centre_x, polarity) or fit_x
+            fit_x = _better(fit_x, _fit_axis(col_edges, col_noise, size_x, centre_x, polarity))
     if fit_x is not None:
         band = _band(fit_x.centre, size_x, cols)
         if band is not None:
             row_edges, row_noise = _edges(img[:, band[0] : band[1]].mean(axis=1), size_y)
-            fit_y = _fit_axis(row_edges, row_noise, size_y, centre_y, polarity) or fit_y
+            fit_y = _better(fit_y, _fit_axis(row_edges, row_noise, size_y, centre_y, polarity))
 
     if fit_x is None or fit_y is None:
         return Keypoint(name, centre_x, centre_y, 0.0)
@@ -119,7 +123,7 @@ def _check_inputs(
 
 def _edges(profile: np.ndarray, size_px: float) -> tuple[list[_Edge], float]:
     """Sharp steps of a 1-D mean profile, and the robust noise of its derivative."""
-    sigma = float(np.clip(size_px / 300.0, 1.0, 4.0))
+    sigma = float(np.clip(size_px / 150.0, 1.5, 4.0))
     wide = max(0.05 * size_px, 4 * sigma)
     pad = int(np.ceil(4 * (sigma + wide)))
     # Odd reflection continues ramps across the border, so shading makes no false steps.
@@ -134,7 +138,7 @@ def _edges(profile: np.ndarray, size_px: float) -> tuple[list[_Edge], float]:
     mad = float(np.median(np.abs(inner - np.median(inner)))) if inner.size else 0.0
     noise = max(1.4826 * mad, 1e-6 * (float(np.ptp(profile)) + 1e-9), 1e-12)
     mag = np.abs(deriv)
-    window = max(int(round(0.04 * size_px)), int(round(3 * sigma)), 2)
+    window = max(round(0.04 * size_px), round(3 * sigma), 2)
     edges: list[_Edge] = []
     for i in np.flatnonzero(mag > _SNR_THRESHOLD * noise):
         lo, hi = max(i - window, 0), min(i + window + 1, len(mag))
@@ -163,17 +167,17 @@ def _pairs(edges: list[_Edge], size_px: float, polarity: int) -> list[tuple[_Edg
     return [(a, b) for a in starts for b in ends if abs(b.pos - a.pos - size_px) <= tol]
 
 
-def _polarity(
-    bars_bright: bool | None, *axes: tuple[list[_Edge], float, float]
-) -> int:
+def _polarity(bars_bright: bool | None, *axes: tuple[list[_Edge], float, float]) -> int:
     """+1 when the square is darker than the bars, else -1."""
     if bars_bright is not None:
         return 1 if bars_bright else -1
     evidence = {}
     for polarity in (1, -1):
         evidence[polarity] = sum(
-            max((min(abs(a.slope), abs(b.slope)) / noise for a, b in _pairs(e, s, polarity)),
-                default=0.0)
+            max(
+                (min(abs(a.slope), abs(b.slope)) / noise for a, b in _pairs(e, s, polarity)),
+                default=0.0,
+            )
             for e, s, noise in axes
         )
     return -1 if evidence[-1] > evidence[1] else 1
@@ -196,12 +200,18 @@ def _fit_axis(
             return None
         strongest = max(abs(e.slope) for e in edges)
         fits = [
-            _AxisFit(e.pos - polarity * np.sign(e.slope) * size_px / 2, abs(e.slope) / noise,
-                     False)
+            _AxisFit(e.pos - polarity * np.sign(e.slope) * size_px / 2, abs(e.slope) / noise, False)
             for e in edges
             if abs(e.slope) >= 0.25 * strongest
         ]
     return min(fits, key=lambda f: abs(f.centre - centre))
+
+
+def _better(first: _AxisFit | None, second: _AxisFit | None) -> _AxisFit | None:
+    """The more reliable fit: both sides found beats one side, then the higher SNR."""
+    if first is None or second is None:
+        return first or second
+    return max(first, second, key=lambda f: (f.paired, f.snr))
 
 
 def _band(centre: float, size_px: float, length: int) -> tuple[int, int] | None:

@@ -30,7 +30,11 @@ def stage_of(*patterns: PatternBase, application_file: str = "Si") -> MillingSta
 
 
 def rectangle(
-    x_m: float = 0.0, y_m: float = 0.0, w_m: float = 4e-6, h_m: float = 2e-6, depth_m: float = 0.5e-6
+    x_m: float = 0.0,
+    y_m: float = 0.0,
+    w_m: float = 4e-6,
+    h_m: float = 2e-6,
+    depth_m: float = 0.5e-6,
 ) -> RectanglePattern:
     return RectanglePattern(x_m=x_m, y_m=y_m, width_m=w_m, height_m=h_m, depth_m=depth_m)
 

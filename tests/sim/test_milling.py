@@ -60,7 +60,10 @@ async def test_milled_region_shows_in_fib_and_sem_images() -> None:
     ion = w.ion
     ps = ion.hfw_m / ion.resolution_x_px
     col, row = (ion.resolution_x_px - 1) / 2, (ion.resolution_y_px - 1) / 2
-    box = np.s_[round(row - 0.8e-6 / ps) : round(row + 0.8e-6 / ps), round(col - 3e-6 / ps) : round(col + 3e-6 / ps)]
+    box = np.s_[
+        round(row - 0.8e-6 / ps) : round(row + 0.8e-6 / ps),
+        round(col - 3e-6 / ps) : round(col + 3e-6 / ps),
+    ]
     after_ion = w.render("ion").astype(float)
     assert after_ion[box].mean() < 0.6 * before["ion"][box].mean()  # a dark trench
     for beam in ("ion", "electron"):

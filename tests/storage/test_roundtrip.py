@@ -37,6 +37,7 @@ def test_round_trip_frames_and_metadata(
     RE: RunEngine, det: SimBlobDetector, shared_store: EmbeddedStore, docs: list
 ) -> None:
     (uid,) = RE(count([det], num=3), site="lamella-07", stage_position=STAGE, operator="ana")
+    shared_store.flush()
     run = read_images(shared_store.client(), uid)
     on_disk = _frames_on_disk(docs, "det")
     assert on_disk.shape == (3, 240, 320)
@@ -68,6 +69,7 @@ def test_databroker_reads_the_same_runs(
     from databroker.client import CatalogOfBlueskyRuns
 
     (uid,) = RE(count([det], num=2))
+    shared_store.flush()
     catalog = shared_store.client()
     assert isinstance(catalog, CatalogOfBlueskyRuns)
     run = catalog[uid]
@@ -96,6 +98,7 @@ def test_recent_runs_rows_and_table(
     with pytest.raises(RuntimeError, match="ion beam blanked"):
         RE(failing_plan())
     failed = next(d for n, d in reversed(docs) if n == "start")["uid"]
+    shared_store.flush()
     rows = recent_runs(shared_store.client(), limit=2)
     assert [row.uid for row in rows] == [failed, ok]  # newest first
     assert rows[0].plan_name == "mill_lamella" and rows[0].site == "lamella-03"

@@ -49,6 +49,7 @@ def test_runs_persist_across_restart(store: EmbeddedStore, RE: RunEngine, detect
     det = detector_for(store)
     store.subscribe(RE)
     (uid,) = RE(count([det], num=2))
+    store.flush()
     before = read_images(store.client(), uid).images["det"]
     pid = store._server.pid if store._server else None
     store.stop()
