@@ -114,7 +114,11 @@ def _twin_sites(backend: MicroscopeBackend, geometry: StageGeometry) -> dict[str
     flat = flat_to_beam("electron", geometry)
     return {
         site.name: specimen_to_raw(
-            site.u_m, site.v_m, flat.r_deg, flat.t_deg, geometry,
+            site.u_m,
+            site.v_m,
+            flat.r_deg,
+            flat.t_deg,
+            geometry,
             h_m=world.specimen.surface_height_m(site),
         )
         for site in world.specimen.sites

@@ -48,7 +48,9 @@ def gis_deposition(
 
 
 @plan
-def cryo_deposition(microscope: Any, duration_s: float, md: dict | None = None) -> MsgGenerator[None]:
+def cryo_deposition(
+    microscope: Any, duration_s: float, md: dict | None = None
+) -> MsgGenerator[None]:
     """Cryo deposition: the precursor condenses on the cold specimen — the GIS opened
     unheated, the stage flat to the electron beam as usual for coating."""
     yield from gis_deposition(microscope, duration_s, heat=False,

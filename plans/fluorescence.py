@@ -2,7 +2,7 @@
 
 Every frame is an event of the FM camera with the objective position, the stage pose and
 the clock; the camera's configuration (channel, exposure, excitation) is in the
-descriptor. Each channel has its own stream, so each descriptor's configuration is right.
+descriptor; the channel of each frame is also event data.
 """
 
 from __future__ import annotations
@@ -86,8 +86,8 @@ def acquire_channels(
     exposure_s: float = 0.1,
     md: dict | None = None,
 ) -> MsgGenerator[str]:
-    """One FM frame per channel in one run (stream = channel name), each at `exposure_s`
-    seconds. The channel and exposure are put back afterwards. Returns the run uid."""
+    """One FM frame per channel in one run, each at `exposure_s` seconds; every event
+    carries its channel (one stream: a detector's frames stay in one stream per run). The channel and exposure are put back afterwards. Returns the run uid."""
     _check_enabled(microscope)
     channels = list(channels)
     _check_channels(microscope, channels)
@@ -104,7 +104,7 @@ def acquire_channels(
         yield from bps.mv(fm.exposure_time_s, exposure_s)
         for channel in channels:
             yield from bps.mv(fm.channel, channel)
-            yield from bps.trigger_and_read(_readables(microscope), name=channel)
+            yield from bps.trigger_and_read(_readables(microscope))
 
     def restore() -> MsgGenerator[None]:
         yield from bps.mv(fm.channel, saved_channel, fm.exposure_time_s, saved_exposure)

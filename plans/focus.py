@@ -43,7 +43,8 @@ def autofocus(
     again over two coarse steps around it; set the best working distance.
 
     Events (stream 'primary'): frame, working distance and `<beam>_sharpness` per step;
-    stream 'focused': the frame at the chosen working distance. On failure the starting
+    the last event is the frame at the chosen working distance (a detector's frames stay
+    in one stream per run, so it is not a stream of its own). On failure the starting
     working distance is put back. Returns {working_distance_m, sharpness_before,
     sharpness_after, start_working_distance_m}.
     """
@@ -88,7 +89,7 @@ def autofocus(
         if refine:
             best = yield from sweep(best, 2 * span_m / (steps - 1))
         result["working_distance_m"] = best
-        result["sharpness_after"] = yield from measure(best, "focused")
+        result["sharpness_after"] = yield from measure(best)
 
     def put_back_on_failure() -> MsgGenerator[None]:
         if "sharpness_after" not in result:

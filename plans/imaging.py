@@ -149,9 +149,11 @@ def acquire_both(microscope: Any, md: dict | None = None) -> MsgGenerator[str]:
     return (yield from inner())
 
 
-def reference_stream(beam: str, index: int) -> str:
-    """Stream name of the `index`-th hfw of `beam` in a reference image set."""
-    return f"{beam}_hfw{index}"
+def reference_stream(beam: str) -> str:
+    """Stream name of `beam`'s images in a reference image set. A detector's frames go
+    to one stream per run (frames of one file cannot be split across streams in
+    tiled), so each event carries its own hfw and pixel size."""
+    return beam
 
 
 @plan
@@ -160,9 +162,9 @@ def reference_images(
     hfws_m: Sequence[float] = (80e-6, 150e-6, 400e-6),
     md: dict | None = None,
 ) -> MsgGenerator[str]:
-    """Both beams at every hfw (metres) in one run; streams `electron_hfw0`, `ion_hfw0`,
-    ... (see `reference_stream`; start document key `hfws_m`). Each beam's hfw is put
-    back afterwards, also on failure. Returns the run uid."""
+    """Both beams at every hfw (metres) in one run: streams `electron` and `ion`, one
+    event per hfw carrying that hfw and pixel size (start document key `hfws_m`). Each
+    beam's hfw is put back afterwards, also on failure. Returns the run uid."""
     hfws = [float(h) for h in hfws_m]
     if not hfws:
         raise ValueError("hfws_m must name at least one horizontal field width")
@@ -178,11 +180,13 @@ def reference_images(
     @bpp.stage_decorator(dets)
     @bpp.run_decorator(md=_md)
     def inner() -> MsgGenerator[None]:
-        for i, h in enumerate(hfws):
+        for h in hfws:
             for beam in BEAMS:
                 b = microscope.beam(beam)
                 yield from bps.mv(b.hfw_m, h)
-                yield from read_image(microscope, beam, reference_stream(beam, i))
+                yield from read_image(
+                    microscope, beam, reference_stream(beam), extra=(b.hfw_m, b.pixel_size_m)
+                )
 
     def restore() -> MsgGenerator[None]:
         b_e, b_i = microscope.electron_beam, microscope.ion_beam

@@ -105,7 +105,8 @@ def centre_on_site(
     md: dict | None = None,
 ) -> MsgGenerator[StagePosition]:
     """Find the site in the SEM and centre it (stable move), then in the FIB (vertical
-    move); keep the centred pose and an ion reference image for this orientation."""
+    move); keep the centred pose, and take an ion reference image for this orientation
+    (its own run: a detector's frames stay in one stream per run)."""
     m = microscope
     _md = plan_md(m, "centre_on_site", {"orientation": orientation},
                   {"lamella": lamella, "workflow_stage": "select", **(md or {})})  # fmt: skip
@@ -122,14 +123,12 @@ def centre_on_site(
             _dx, dy, _score = yield from _detect(m, "ion", lamella, "select")
             if abs(dy) > 20e-9:
                 yield from vertical_move(m, dy)
-        yield from bps.mv(m.ion_beam.hfw_m, reference_hfw_m)
-        yield from bps.trigger_and_read([m.fib, m.stage, m.clock_s], name="reference")
 
     yield from inner()
     pose = yield from read_pose(m)
     experiment.lamellae[lamella].poses[orientation] = pose
-    experiment.save_reference(lamella, orientation, m.fib.last_frame)
     experiment.save()
+    yield from take_reference(m, experiment, lamella, orientation, reference_hfw_m, md=md)
     return pose
 
 

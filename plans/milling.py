@@ -1,8 +1,9 @@
 """Milling plans: `run_milling(m, stages)`.
 
-For each milling stage: image before; set the milling voltage, hfw and current and
-verify the current's readback *before anything is drawn* (a wrong readback fails the
-run); draw; mill with progress (monitored as event data); image after. Imaging
+For each milling stage: set the milling voltage, hfw and current and verify the
+current's readback *before anything is drawn* (a wrong readback fails the run); draw;
+image before; mill with progress (monitored as event data); image after. Images are
+in the stream "images", each labelled with its stage name and phase. Imaging
 current, hfw and beam shift come back in `finalize_wrapper`, and milling is halted
 there if the plan stops early. Checkpoints are cleared before milling so a pause can
 never replay a mill: a paused mill can only be aborted.
@@ -53,11 +54,15 @@ def check_stages(microscope: Any, stages: list[MillingStage]) -> None:
             )
 
 
+IMAGES = "images"  # every ion image of the run: a detector's frames stay in one stream
+
+
 @plan
-def _image(microscope: Any, stream: str) -> MsgGenerator[None]:
-    yield from bps.trigger_and_read(
-        [microscope.fib, microscope.stage, microscope.clock_s], name=stream
-    )
+def _image(microscope: Any, phase: str) -> MsgGenerator[None]:
+    """An ion image labelled with the milling stage and `phase` ("before"/"after")."""
+    m = microscope
+    yield from bps.mv(m.milling.phase, phase)
+    yield from bps.trigger_and_read([m.fib, m.milling, m.stage, m.clock_s], name=IMAGES)
 
 
 @plan
@@ -80,15 +85,16 @@ def _set_and_verify_current(
 @plan
 def _mill_stage(microscope: Any, stage: MillingStage, tolerance: float) -> MsgGenerator[None]:
     m = microscope
-    yield from _image(m, f"{stage.name}_before")
     yield from _set_and_verify_current(m, stage, tolerance)
     yield from call(lambda: m.milling.draw(stage))
+    yield from _image(m, "before")
     yield from bps.clear_checkpoint()  # a pause from here on cannot replay the mill
     yield from bps.trigger_and_read([m.milling, m.clock_s], name="milling")
     yield from bps.monitor(m.milling.progress, name=f"{stage.name}_progress")
     yield from call(lambda: m.milling.mill())
     yield from bps.unmonitor(m.milling.progress)
     yield from bps.trigger_and_read([m.milling, m.clock_s], name="milling")
+    yield from _image(m, "after")
     yield from call(lambda: m.milling.clear())
     yield from bps.checkpoint()
 
@@ -127,7 +133,9 @@ def run_milling(
     @bpp.run_decorator(md=_md)
     def inner() -> MsgGenerator[None]:
         for field in ("current_a", "hfw_m", "voltage_v", "beam_shift_x_m", "beam_shift_y_m"):
-            saved[field] = yield from bps.rd(getattr(m.ion_beam, field))
+            # the setpoint: what to restore, even when a readback is wrong
+            location = yield from bps.locate(getattr(m.ion_beam, field))
+            saved[field] = location["setpoint"]
         for stage in stages:
             yield from _mill_stage(m, stage, current_tolerance)
 

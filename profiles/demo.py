@@ -128,11 +128,13 @@ def run_demo(out: Path, data_dir: str | None = None, config: str | None = None) 
     protocol = default_protocol("on-grid")
     session = start_session(config, data_dir=data_dir, twin=DEMO_TWIN)
     try:
-        m, RE = session.microscope, session.RE  # noqa: N806
+        m, RE = session.microscope, session.RE
         print(f"microscope: {m.fingerprint.manufacturer} {m.fingerprint.model}")
         print(f"store: {session.store.uri if session.store else '-'}")
-        print(f"protocol: {protocol.name} (target thickness "
-              f"{protocol.lamella.target_thickness_m * 1e9:.0f} nm); drift and stage error on")
+        print(
+            f"protocol: {protocol.name} (target thickness "
+            f"{protocol.lamella.target_thickness_m * 1e9:.0f} nm); drift and stage error on"
+        )
         sites = dict(list(m.sites.items())[:N_SITES])
         experiment = Experiment.create(out / f"experiment-{int(time.time())}", sites, "demo")
         runs: list[tuple[str, str, str]] = []
@@ -147,8 +149,10 @@ def run_demo(out: Path, data_dir: str | None = None, config: str | None = None) 
         print()
         print(format_table(rows, milling_s))
         ok = sum(r["success"] for r in rows)
-        print(f"\n{ok}/{len(rows)} lamellae succeeded; milling time per lamella "
-              f"{milling_s / 60:.1f} min; {len(runs)} runs stored in tiled")
+        print(
+            f"\n{ok}/{len(rows)} lamellae succeeded; milling time per lamella "
+            f"{milling_s / 60:.1f} min; {len(runs)} runs stored in tiled"
+        )
         if session.store is not None:
             save_figure(session.catalog(), runs, out / "lamellae.png")
             print(f"figure: {out / 'lamellae.png'}")

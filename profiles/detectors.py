@@ -12,9 +12,7 @@ from ml.detection import find_grid_square_centre
 
 def _site_finder(beam: str):
     def find(image: np.ndarray, pixel_size_m: float, vertical_scale: float):
-        kp = find_grid_square_centre(
-            image, pixel_size_m, beam=beam, vertical_scale=vertical_scale
-        )
+        kp = find_grid_square_centre(image, pixel_size_m, beam=beam, vertical_scale=vertical_scale)
         return kp.x_px, kp.y_px, kp.score
 
     return find

@@ -11,8 +11,8 @@ from .imaging_detector import ImagingDetector
 from .interlocks import InterlockError, Interlocks
 from .ion_beam import IonBeam
 from .manipulator import Manipulator
-from .milling import Milling
 from .microscope import Microscope
+from .milling import Milling
 from .sputter_coater import SputterCoater
 from .stage import Stage
 
@@ -29,8 +29,8 @@ __all__ = [
     "Interlocks",
     "IonBeam",
     "Manipulator",
-    "Milling",
     "Microscope",
+    "Milling",
     "SputterCoater",
     "Stage",
 ]

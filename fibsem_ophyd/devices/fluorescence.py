@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 from ophyd_async.core import PathProvider, StandardReadable
-from ophyd_async.core import StandardReadableFormat as Format
 
 from ..backend import FluorescenceBackend
 from ._backed import backed_rw, check_choice, check_range
@@ -32,7 +31,9 @@ class FluorescenceMicroscope(StandardReadable):
                 read=lambda: float(backend.objective_position_m),
                 move=move_objective,
             )
-        with self.add_children_as_readables(Format.CONFIG_SIGNAL):
+        # Read with every event (plans change them between frames of one run); the
+        # camera also carries them in its configuration.
+        with self.add_children_as_readables():
             self.channel = backed_rw(
                 str,
                 backend,

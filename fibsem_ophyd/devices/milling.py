@@ -7,7 +7,14 @@ business: the `run_milling` plan sets and verifies it before anything is drawn.
 
 from __future__ import annotations
 
-from ophyd_async.core import AsyncStatus, StandardReadable, soft_signal_r_and_setter
+import asyncio
+
+from ophyd_async.core import (
+    AsyncStatus,
+    StandardReadable,
+    soft_signal_r_and_setter,
+    soft_signal_rw,
+)
 from ophyd_async.core import StandardReadableFormat as Format
 
 from ..backend import BeamBackend, MillingBackend
@@ -31,11 +38,12 @@ class Milling(StandardReadable):
             self.time_remaining_s, self._set_remaining = soft_signal_r_and_setter(
                 float, 0.0, units="s"
             )
-        with self.add_children_as_readables(Format.CONFIG_SIGNAL):
             self.stage_name, self._set_stage_name = soft_signal_r_and_setter(str, "")
             self.estimated_time_s, self._set_estimate = soft_signal_r_and_setter(
                 float, 0.0, units="s"
             )
+            # What an image taken now shows: "before" / "after" milling (set by plans).
+            self.phase = soft_signal_rw(str, "")
         self.drawn: MillingStage | None = None
         super().__init__(name=name)
 
@@ -86,6 +94,13 @@ class Milling(StandardReadable):
         self._set_stage_name("")
 
     @AsyncStatus.wrap
-    async def halt(self) -> None:
-        """Stop milling at once (plans' cleanup calls this on abort)."""
+    async def halt(self, timeout_s: float = 30.0) -> None:
+        """Stop milling at once and wait until the beam has really stopped (plans'
+        cleanup calls this on abort)."""
         self.backend.stop()
+        waited = 0.0
+        while self.backend.running:
+            if waited > timeout_s:
+                raise TimeoutError(f"milling did not stop within {timeout_s:g} s")
+            await asyncio.sleep(0.01)
+            waited += 0.01

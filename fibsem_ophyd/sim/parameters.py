@@ -26,8 +26,10 @@ class TwinParameters(BaseModel):
     stage_position_error_m: float = Field(0.0, ge=0.0, description="1-sigma per move, x/y/z")
     stage_rotation_error_deg: float = Field(0.0, ge=0.0, description="1-sigma per move, r/t")
     stage_error_full_distance_m: float = Field(
-        100e-6, gt=0.0, description="Moves this long or longer get the full position error; "
-        "shorter ones a proportional part (relative moves are more precise)"
+        100e-6,
+        gt=0.0,
+        description="Moves this long or longer get the full position error; "
+        "shorter ones a proportional part (relative moves are more precise)",
     )
     stage_error_full_angle_deg: float = Field(
         5.0, gt=0.0, description="Rotations/tilts this large get the full angular error"

@@ -59,17 +59,15 @@ def test_move_to_fluorescence_without_position_is_refused(RE, fm_scope, enabled,
     assert RE(read_pose(m)).plan_result == before
 
 
-def test_acquire_channels_one_stream_per_channel(RE, fm_scope):
+def test_acquire_channels_one_event_per_channel(RE, fm_scope):
     m = fm_scope
     _, docs = collect(RE, acquire_channels(m, ("reflection", "green", "red"), exposure_s=0.05))
-    streams = events_by_stream(docs)
-    descs = {d["name"]: d for n, d in docs if n == "descriptor"}
-    for channel in ("reflection", "green", "red"):
-        assert len(streams[channel]) == 1
-        cfg = descs[channel]["configuration"][m.fm_camera.name]["data"]
-        assert cfg[f"{m.fluorescence.name}-channel"] == channel
-        assert cfg[f"{m.fluorescence.name}-exposure_time_s"] == pytest.approx(0.05)
-        assert any(k.startswith(m.stage.name) for k in streams[channel][0])
+    events = events_by_stream(docs)["primary"]  # one stream: the camera's frames share a file
+    assert [e[m.fluorescence.channel.name] for e in events] == ["reflection", "green", "red"]
+    desc = next(d for n, d in docs if n == "descriptor")
+    cfg = desc["configuration"][m.fm_camera.name]["data"]
+    assert cfg[f"{m.fluorescence.name}-exposure_time_s"] == pytest.approx(0.05)
+    assert all(any(k.startswith(m.stage.name) for k in e) for e in events)
     assert RE(bps.rd(m.fluorescence.exposure_time_s)).plan_result != pytest.approx(0.05)
 
 

@@ -27,15 +27,15 @@ def test_reference_images_one_run_all_hfws_and_restores(RE, at_site):
     _, docs = collect(RE, reference_images(m, hfws))
     assert [n for n, _ in docs].count("start") == 1
     streams = events_by_stream(docs)
-    descs = {d["name"]: d for n, d in docs if n == "descriptor"}
-    for beam, det in (("electron", m.sem), ("ion", m.fib)):
-        for i, h in enumerate(hfws):
-            name = f"{beam}_hfw{i}"
-            assert len(streams[name]) == 1
-            cfg = descs[name]["configuration"][det.name]["data"]
-            assert cfg[f"{m.beam(beam).name}-hfw_m"] == pytest.approx(h)
-            assert any(k.startswith(m.stage.name) for k in streams[name][0])
-            assert "clock" in streams[name][0]
+    for beam in ("electron", "ion"):
+        events = streams[beam]  # one stream per detector: its frames share one file
+        assert len(events) == len(hfws)
+        b = m.beam(beam)
+        assert [e[b.hfw_m.name] for e in events] == pytest.approx(list(hfws))
+        for e, h in zip(events, hfws, strict=True):
+            assert e[b.pixel_size_m.name] == pytest.approx(h / 768)
+            assert any(k.startswith(m.stage.name) for k in e)
+            assert "clock" in e
     for beam in ("electron", "ion"):
         assert RE(bps.rd(m.beam(beam).hfw_m)).plan_result == pytest.approx(150e-6)
 
@@ -95,10 +95,11 @@ def test_autofocus_improves_sharpness(RE, at_site, beam, defocus_m, span_m):
     assert wd == pytest.approx(result["working_distance_m"])
     assert abs(wd - wd_true) < 15e-6
     streams = events_by_stream(docs)
-    sweep = streams["primary"]
-    assert len(sweep) == 1 + 2 * 9
+    events = streams["primary"]
+    assert len(events) == 1 + 2 * 9 + 1  # start, two sweeps, the focused frame
+    sweep, last = events[:-1], events[-1]
     values = [e[f"{beam}_sharpness"] for e in sweep]
     wds = [e[f"{b.name}-working_distance_m"] for e in sweep]
     assert np.ptp(wds) >= span_m * 0.99
-    focused = streams["focused"][0][f"{beam}_sharpness"]
+    focused = last[f"{beam}_sharpness"]
     assert focused >= 0.9 * max(values)

@@ -24,5 +24,5 @@ def make_microscope(frames_dir, **twin):
 
 
 @pytest.fixture
-def drifting_microscope(RE, frames_dir):  # noqa: N803
+def drifting_microscope(RE, frames_dir):
     return make_microscope(frames_dir, **DRIFTING_TWIN)

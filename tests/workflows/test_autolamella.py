@@ -20,7 +20,7 @@ def _milling_time_s(protocol) -> float:
     )
 
 
-def test_autolamella_meets_targets_and_resumes(RE, drifting_microscope, tmp_path):  # noqa: N803
+def test_autolamella_meets_targets_and_resumes(RE, drifting_microscope, tmp_path):
     m = drifting_microscope
     protocol = default_protocol("on-grid")
     sites = {name: m.sites[name] for name in SITES}
