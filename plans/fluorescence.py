@@ -87,7 +87,8 @@ def acquire_channels(
     md: dict | None = None,
 ) -> MsgGenerator[str]:
     """One FM frame per channel in one run, each at `exposure_s` seconds; every event
-    carries its channel (one stream: a detector's frames stay in one stream per run). The channel and exposure are put back afterwards. Returns the run uid."""
+    carries its channel (one stream: a detector's frames stay in one stream per run).
+    The channel and exposure are put back afterwards. Returns the run uid."""
     _check_enabled(microscope)
     channels = list(channels)
     _check_channels(microscope, channels)

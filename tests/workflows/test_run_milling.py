@@ -73,9 +73,9 @@ def test_pause_during_milling_aborts_and_restores(RE, frames_dir):
 
     def watch(name, doc):
         docs.append((name, doc))
-        if name == "event" and m.milling.progress.name in doc["data"]:
-            if 0.05 < doc["data"][m.milling.progress.name] < 0.9:
-                milling.set()
+        progress = doc["data"].get(m.milling.progress.name) if name == "event" else None
+        if progress is not None and 0.05 < progress < 0.9:
+            milling.set()
 
     def press_pause():  # as Ctrl-C would, from outside the RunEngine's thread
         if milling.wait(timeout=60):
