@@ -34,4 +34,8 @@ def frames_dir(tmp_path: Path) -> Path:
 def microscope(RE: RunEngine, frames_dir: Path):
     from fibsem_ophyd.connect import connect_microscope
 
-    return connect_microscope(path_provider=StaticPathProvider(UUIDFilenameProvider(), frames_dir))
+    from profiles.detectors import wire_detectors
+
+    m = connect_microscope(path_provider=StaticPathProvider(UUIDFilenameProvider(), frames_dir))
+    wire_detectors(m)
+    return m

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -160,15 +158,6 @@ def test_bitmap_from_png(tmp_path) -> None:
     cv2.imwrite(str(path), img)
     bmp = BitmapPattern(path=str(path))
     assert bmp.array[0, 0] == 1.0 and bmp.array[3, 0] == 0.0
-
-
-def test_mask_is_fast() -> None:
-    rect = RectanglePattern(width_m=12e-6, height_m=8e-6, rotation_deg=20)
-    rect.mask(SHAPE, PS)
-    t0 = time.perf_counter()
-    for _ in range(5):
-        rect.mask(SHAPE, PS)
-    assert (time.perf_counter() - t0) / 5 < 0.05  # generous for busy CI machines
 
 
 def test_rotated_bitmap_follows_rotation() -> None:

@@ -27,9 +27,9 @@ def test_reference_images_message_order(microscope):
     ]  # fmt: skip
     after = {(obj, v) for i, obj, v in sets if i > closed}
     assert after == {(m.electron_beam.hfw_m, 150e-6), (m.ion_beam.hfw_m, 120e-6)}
-    # Each image: trigger of the detector, then a stream named for beam and hfw index.
+    # Each image: trigger of the detector, then an event in its beam's stream.
     streams = [msg.kwargs.get("name") for msg in msgs if msg.command == "create"]
-    assert streams == ["electron_hfw0", "ion_hfw0", "electron_hfw1", "ion_hfw1"]
+    assert streams == ["electron", "ion", "electron", "ion"]
     triggered = [msg.obj for msg in msgs if msg.command == "trigger"]
     assert triggered == [m.sem, m.fib, m.sem, m.fib]
     assert cmds.index("stage") < opened and cmds.index("unstage") > closed
