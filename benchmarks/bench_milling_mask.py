@@ -31,7 +31,9 @@ def main() -> None:
         "circle r=3 µm": CirclePattern(radius_m=3e-6),
     }
     for name, pattern in patterns.items():
-        print(f"{name:32s} mask median {median_ms(lambda p=pattern: p.mask(SHAPE, PIXEL_M)):6.2f} ms")
+        print(
+            f"{name:32s} mask median {median_ms(lambda p=pattern: p.mask(SHAPE, PIXEL_M)):6.2f} ms"
+        )
 
 
 if __name__ == "__main__":

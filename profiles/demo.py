@@ -86,32 +86,32 @@ def format_table(rows: list[dict[str, Any]], milling_s: float) -> str:
     return "\n".join(lines)
 
 
-def _frame(client: Any, uid: str, stream: str) -> np.ndarray:
+def _last_frame(client: Any, uid: str, stream: str) -> np.ndarray:
     run = read_images(client, uid, stream)
     stack = next(iter(run.images.values()))
     return stack.reshape(-1, *stack.shape[-2:])[-1]
 
 
 def save_figure(client: Any, runs: list[tuple[str, str, str]], path: Path) -> None:
-    """Before (the site when first found) and after (the last polished image) per site."""
+    """Per site: before (its first reference image, taken when the site was found) and
+    after (the last image of its last milling run), both read back from tiled."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from plans.milling import IMAGES
+
     names = sorted({lam for lam, _, _ in runs if lam})
     fig, axes = plt.subplots(2, len(names), figsize=(3.2 * len(names), 5.4), squeeze=False)
     for j, name in enumerate(names):
-        centre = [u for lam, plan, u in runs if lam == name and plan == "centre_on_site"]
+        refs = [u for lam, plan, u in runs if lam == name and plan == "take_reference"]
         milled = [u for lam, plan, u in runs if lam == name and plan == "run_milling"]
         panels = []
-        if centre:
-            panels.append(("before", _frame(client, centre[0], "reference")))
+        if refs:
+            panels.append(("before", _last_frame(client, refs[0], "reference")))
         if milled:
-            last = client[milled[-1]]
-            after = [s for s in last if s.endswith("_after")]
-            if after:
-                panels.append(("after", _frame(client, milled[-1], after[-1])))
+            panels.append(("after", _last_frame(client, milled[-1], IMAGES)))
         for i, (label, img) in enumerate(panels):
             axes[i][j].imshow(img, cmap="gray", vmin=0, vmax=255)
             axes[i][j].set_title(f"{name} {label}", fontsize=9)
