@@ -33,7 +33,6 @@ def frames_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def microscope(RE: RunEngine, frames_dir: Path):
     from fibsem_ophyd.connect import connect_microscope
-
     from profiles.detectors import wire_detectors
 
     m = connect_microscope(path_provider=StaticPathProvider(UUIDFilenameProvider(), frames_dir))

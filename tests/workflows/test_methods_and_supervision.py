@@ -14,7 +14,7 @@ from plans.stubs import call
 from plans.workflow import mill_lamella, workflow_stages
 
 
-def test_waffle_method_runs_every_stage(RE, microscope, tmp_path):  # noqa: N803
+def test_waffle_method_runs_every_stage(RE, microscope, tmp_path):
     protocol = default_protocol("waffle")
     exp = Experiment.create(tmp_path / "waffle", {})
     result = RE(mill_lamella(microscope, "lamella_02", protocol, exp)).plan_result
@@ -26,7 +26,7 @@ def test_waffle_method_runs_every_stage(RE, microscope, tmp_path):  # noqa: N803
     assert abs(report["thickness_m"] - protocol.lamella.target_thickness_m) <= 20e-9
 
 
-def test_supervisor_corrections_are_recorded_and_used(RE, microscope, tmp_path):  # noqa: N803
+def test_supervisor_corrections_are_recorded_and_used(RE, microscope, tmp_path):
     m = microscope
     asked: list[Question] = []
     shift_m = 1.0e-6
@@ -63,7 +63,7 @@ def test_supervisor_corrections_are_recorded_and_used(RE, microscope, tmp_path):
     assert report["thickness_m"] == pytest.approx(expected, abs=20e-9)
 
 
-def test_supervisor_abort_fails_the_stage_and_stops(RE, microscope, tmp_path):  # noqa: N803
+def test_supervisor_abort_fails_the_stage_and_stops(RE, microscope, tmp_path):
     m = microscope
     m.supervisor.use(CallbackSupervisor(lambda q: Answer(action="abort", note="not here")))
     exp = Experiment.create(tmp_path / "abort", {})
@@ -75,7 +75,7 @@ def test_supervisor_abort_fails_the_stage_and_stops(RE, microscope, tmp_path):  
     assert not m.backend.world.specimen.patches  # nothing milled
 
 
-def test_coatings_and_their_interlocks(RE, microscope):  # noqa: N803
+def test_coatings_and_their_interlocks(RE, microscope):
     m = microscope
     world = m.backend.world
     before = world.coating.thickness_m
@@ -97,5 +97,5 @@ def test_coatings_and_their_interlocks(RE, microscope):  # noqa: N803
         RE(gis_deposition(m, 2.0))
     assert not m.backend.gis.inserted
     RE(call(lambda: m.chamber.pump()))
-    with pytest.raises(ValueError, match="gis.duration_s"):
+    with pytest.raises(ValueError, match=r"gis\.duration_s"):
         RE(gis_deposition(m, -1.0))
