@@ -52,11 +52,12 @@ def unit_of(loc: tuple[Any, ...]) -> str | None:
     return None
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
+def model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside a field annotation (also in Optional/list/...), if any."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in typing.get_args(annotation):
-        found = _model_in(arg)
+        found = model_in(arg)
         if found is not None:
             return found
     return None
@@ -74,7 +75,7 @@ def field_at(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[FieldInfo | N
             return None, None
         holder = model
         info = model.model_fields[part]
-        model = _model_in(info.annotation)
+        model = model_in(info.annotation)
     return info, holder
 
 
@@ -102,7 +103,7 @@ def _describe(root: type[BaseModel], err: Any) -> list[str]:
         return [f"{key}: missing required key; expected a value{unit_txt}{desc}"]
     if kind == "extra_forbidden":
         parent, _ = field_at(root, loc[:-1])
-        model = _model_in(parent.annotation) if parent is not None else root
+        model = model_in(parent.annotation) if parent is not None else root
         allowed = ", ".join(model.model_fields) if model is not None else "?"
         return [f"{key}: unknown key (a typo?); allowed keys here: {allowed}"]
     if kind == "literal_error":

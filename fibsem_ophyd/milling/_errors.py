@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
+
+from fibsem_ophyd.config._errors import model_in
 
 from ._base import fmt
 
@@ -33,16 +34,6 @@ def dotted(loc: tuple[Any, ...]) -> str:
     return out or "<root>"
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
-
-
 def _walk(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, Any]:
     """(model holding the last key of ``loc``, its FieldInfo or None)."""
     model: type[BaseModel] | None = root
@@ -53,7 +44,7 @@ def _walk(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[type[BaseModel] 
         if model is None or part not in model.model_fields:
             return model, None
         holder, info = model, model.model_fields[part]
-        model = _model_in(info.annotation)
+        model = model_in(info.annotation)
     return holder, info
 
 
@@ -69,7 +60,7 @@ def _line(root: type[BaseModel], err: Any) -> list[str]:
         return [f"{key}: missing required key{desc}"]
     if kind == "extra_forbidden":
         _, parent = _walk(root, loc[:-1])
-        model = _model_in(parent.annotation) if parent is not None else root
+        model = model_in(parent.annotation) if parent is not None else root
         allowed = ", ".join(model.model_fields) if model is not None else "?"
         return [f"{key}: unknown key (a typo?); allowed keys here: {allowed}"]
     value = err.get("input")
