@@ -135,7 +135,7 @@ def build_microscope(
     cfg = config if isinstance(config, MicroscopeConfig) else load_config(config)
     manufacturer = cfg.info.manufacturer
     if manufacturer != "Demo":
-        raise NotImplementedError(
+        raise ValueError(
             f"info.manufacturer={manufacturer!r}: no hardware backend is installed in this "
             "build; use 'Demo' (the digital twin)"
         )

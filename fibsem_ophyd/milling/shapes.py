@@ -7,6 +7,7 @@ the stage's ``MillingParameters`` (see ``MillingStage.resolved_shapes``).
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from typing import Self
 
@@ -19,29 +20,29 @@ from ._geometry import Point, rectangle_corners, signed_area
 
 
 @dataclass(frozen=True, kw_only=True)
-class Shape:
+class Shape(ABC):
     """Common settings of every primitive: milling depth and scan settings."""
 
     depth_m: float
     scan_direction: ScanDirection | None = None
     cross_section: CrossSection | None = None
 
-    def bounding_box(self) -> BoundingBox:
-        raise NotImplementedError
+    @abstractmethod
+    def bounding_box(self) -> BoundingBox: ...
 
+    @abstractmethod
     def area_m2(self) -> float:
         """Milled area, m² (dose-weighted for bitmaps)."""
-        raise NotImplementedError
 
     def volume_m3(self) -> float:
         """Milled volume, m³: area × depth."""
         return self.area_m2() * self.depth_m
 
-    def translated(self, dx_m: float, dy_m: float) -> Self:
-        raise NotImplementedError
+    @abstractmethod
+    def translated(self, dx_m: float, dy_m: float) -> Self: ...
 
-    def _values(self, x: np.ndarray, y: np.ndarray, pixel_size_m: float) -> np.ndarray:
-        raise NotImplementedError
+    @abstractmethod
+    def _values(self, x: np.ndarray, y: np.ndarray, pixel_size_m: float) -> np.ndarray: ...
 
     def paint(self, out: np.ndarray, pixel_size_m: float) -> None:
         """Add this shape's dose (0..1) to ``out`` (rows, cols) by maximum."""

@@ -27,8 +27,9 @@ class PatternBase(Model):
         return f"{self.kind} {self.name!r}" if self.name else self.kind
 
     def shapes(self) -> list[Shape]:
-        """The primitive shapes the microscope draws for this pattern."""
-        raise NotImplementedError
+        """The primitive shapes the microscope draws for this pattern (each kind of
+        pattern defines its own; the base has none)."""
+        return []
 
     def moved(self, dx_m: float, dy_m: float) -> Self:
         """A copy shifted by (dx_m, dy_m) in the image plane."""
