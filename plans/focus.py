@@ -1,10 +1,8 @@
 """Autofocus and autocontrast on either beam.
 
-Both acquire frames through the detector (every frame is an event with the stage pose,
-clock and the swept settings), compute a metric from the frame (`_image_metrics`, pure
-functions) and publish it through a soft signal read into the same event. That metric
-is computed in the plan from `detector.last_frame` — a deviation from DESIGN.md's
-processing devices, see `_computed.py`.
+Both acquire frames through the detector, then trigger the beam's `FrameMetrics`
+processing device, which measures that frame (sharpness, grey levels); every frame is
+an event with the measurement, the stage pose, the clock and the swept settings.
 """
 
 from __future__ import annotations
@@ -17,16 +15,22 @@ import bluesky.preprocessors as bpp
 import numpy as np
 from bluesky.utils import MsgGenerator, plan
 
-from ._computed import computed_signal
-from ._image_metrics import contrast_update, fit_peak, sharpness
+from fibsem_ophyd.image_metrics import contrast_step, fit_peak
+
 from ._md import plan_md
 from .imaging import check_beam, validate_settings
 
 
-def _last_frame(det: Any) -> np.ndarray:
-    if det.last_frame is None:
-        raise RuntimeError(f"{det.name} has taken no frame")
-    return det.last_frame
+@plan
+def _measure_frame(microscope: Any, beam: str, extra: list[Any]) -> MsgGenerator[None]:
+    """Acquire, measure the frame, and save both in one event with `extra`."""
+    det, metrics = microscope.detector(beam), microscope.metrics(beam)
+    yield from bps.trigger(det, wait=True)
+    yield from bps.trigger(metrics, wait=True)
+    yield from bps.create("primary")
+    for device in (det, metrics, microscope.stage, microscope.clock_s, *extra):
+        yield from bps.read(device)
+    yield from bps.save()
 
 
 @plan
@@ -42,7 +46,8 @@ def autofocus(
     `steps` frames, take the sharpest (sub-step peak fit), then — with `refine` — sweep
     again over two coarse steps around it; set the best working distance.
 
-    Events (stream 'primary'): frame, working distance and `<beam>_sharpness` per step;
+    Events (stream 'primary'): frame, working distance and the metrics device's
+    `sharpness` per step;
     the last event is the frame at the chosen working distance (a detector's frames stay
     in one stream per run, so it is not a stream of its own). On failure the starting
     working distance is put back. Returns {working_distance_m, sharpness_before,
@@ -57,21 +62,16 @@ def autofocus(
     wd0 = yield from bps.rd(b.working_distance_m)
     for wd in (wd0 - span_m / 2, wd0 + span_m / 2):
         validate_settings(b, {"working_distance_m": wd})
-    metric = yield from computed_signal(f"{beam}_sharpness")
     args = {"beam": beam, "span_m": span_m, "steps": steps, "refine": refine}
     _md = plan_md(microscope, "autofocus", args, {"beam": beam, **(md or {})})
-    extra = [b.working_distance_m, metric]
+    extra = [b.working_distance_m]
+    metric = microscope.metrics(beam).sharpness
     result: dict[str, float] = {"start_working_distance_m": wd0}
 
-    def measure(wd: float, stream: str = "primary") -> MsgGenerator[float]:
+    def measure(wd: float) -> MsgGenerator[float]:
         yield from bps.mv(b.working_distance_m, wd)
-        yield from bps.trigger(det, wait=True)
-        value = sharpness(_last_frame(det))
-        yield from bps.mv(metric, value)
-        yield from bps.create(stream)
-        for device in (det, microscope.stage, microscope.clock_s, *extra):
-            yield from bps.read(device)
-        yield from bps.save()
+        yield from _measure_frame(microscope, beam, extra)
+        value = yield from bps.rd(metric)
         return value
 
     def sweep(centre: float, span: float) -> MsgGenerator[float]:
@@ -112,8 +112,8 @@ def autocontrast(
     (0.5th/99.5th percentiles at `target_low`/`target_high` of full scale), one
     acquisition per step, at most `max_steps` changes.
 
-    Events (stream 'primary'): frame, detector_contrast, detector_brightness and
-    `<beam>_grey_low`/`<beam>_grey_high` per step: the first event is "before", the
+    Events (stream 'primary'): frame, detector_contrast, detector_brightness and the
+    metrics device's `grey_low`/`grey_high` per step: the first event is "before", the
     last "after". Returns {contrast_before, brightness_before, contrast, brightness,
     low, high, steps}.
     """
@@ -123,9 +123,8 @@ def autocontrast(
     if not 0.0 <= target_low < target_high <= 1.0:
         raise ValueError("need 0 <= target_low < target_high <= 1")
     b, det = microscope.beam(beam), microscope.detector(beam)
-    low = yield from computed_signal(f"{beam}_grey_low")
-    high = yield from computed_signal(f"{beam}_grey_high")
-    extra = [b.detector_contrast, b.detector_brightness, low, high]
+    metrics = microscope.metrics(beam)
+    extra = [b.detector_contrast, b.detector_brightness]
     args = {"beam": beam, "max_steps": max_steps, "target_low": target_low}
     _md = plan_md(microscope, "autocontrast", {**args, "target_high": target_high}, md)
     result: dict[str, float] = {}
@@ -138,13 +137,11 @@ def autocontrast(
             br = yield from bps.rd(b.detector_brightness)
             if step == 0:
                 result.update(contrast_before=c, brightness_before=br)
-            yield from bps.trigger(det, wait=True)
-            update = contrast_update(_last_frame(det), c, br, target_low, target_high)
-            yield from bps.mv(low, update.low, high, update.high)
-            yield from bps.create("primary")
-            for device in (det, microscope.stage, microscope.clock_s, *extra):
-                yield from bps.read(device)
-            yield from bps.save()
+            yield from _measure_frame(microscope, beam, extra)
+            low = yield from bps.rd(metrics.grey_low)
+            high = yield from bps.rd(metrics.grey_high)
+            clipped = yield from bps.rd(metrics.clipped_percent)
+            update = contrast_step(low, high, clipped, c, br, target_low, target_high)
             result.update(contrast=c, brightness=br, low=update.low, high=update.high)
             result["steps"] = step
             if update.done or step == max_steps:

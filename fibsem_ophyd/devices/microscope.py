@@ -7,6 +7,7 @@
     microscope.milling                                      ion-beam patterning
     microscope.sem_aligner, microscope.fib_aligner          registration processors
     microscope.sem_features, microscope.fib_features        keypoint processors
+    microscope.sem_metrics, microscope.fib_metrics          sharpness / grey levels
     microscope.supervisor                                   decisions at decision points
     microscope.clock_s                                      microscope time (s)
 
@@ -32,6 +33,7 @@ from .chamber import Chamber
 from .electron_beam import ElectronBeam
 from .feature_detector import FeatureDetector
 from .fluorescence import FluorescenceMicroscope, fluorescence_camera
+from .frame_metrics import FrameMetrics
 from .gas_injection import GasInjection
 from .imaging_detector import ImagingDetector
 from .interlocks import Interlocks
@@ -74,6 +76,8 @@ class Microscope:
         self.fib_aligner = ImageAligner(self.fib)
         self.sem_features = FeatureDetector(self.sem, lambda: self.foreshortening("electron"))
         self.fib_features = FeatureDetector(self.fib, lambda: self.foreshortening("ion"))
+        self.sem_metrics = FrameMetrics(self.sem)
+        self.fib_metrics = FrameMetrics(self.fib)
         self.supervisor = Supervisor()
         self.milling = Milling(backend.milling, backend.ion, il)
         self.clock_s: SignalR[float] = backed_r(float, backend.clock_s, units="s")
@@ -114,6 +118,10 @@ class Microscope:
     def features(self, beam: BeamName) -> FeatureDetector:
         self.beam(beam)
         return self.sem_features if beam == "electron" else self.fib_features
+
+    def metrics(self, beam: BeamName) -> FrameMetrics:
+        self.beam(beam)
+        return self.sem_metrics if beam == "electron" else self.fib_metrics
 
     def foreshortening(self, beam: BeamName) -> float:
         """|n·s|: how much the specimen plane is shortened along the image vertical in

@@ -67,7 +67,8 @@ def test_autocontrast_fills_the_range(RE, at_site):
     result, docs = collect(RE, autocontrast(m, "electron"))
     events = events_by_stream(docs)["primary"]
     first, last = events[0], events[-1]
-    low_key, high_key = "electron_grey_low", "electron_grey_high"
+    metrics = m.metrics("electron")
+    low_key, high_key = metrics.grey_low.name, metrics.grey_high.name
     before = first[high_key] - first[low_key]
     after = last[high_key] - last[low_key]
     assert before < 0.5 and after > 0.8, (before, after)
@@ -98,8 +99,9 @@ def test_autofocus_improves_sharpness(RE, at_site, beam, defocus_m, span_m):
     events = streams["primary"]
     assert len(events) == 1 + 2 * 9 + 1  # start, two sweeps, the focused frame
     sweep, last = events[:-1], events[-1]
-    values = [e[f"{beam}_sharpness"] for e in sweep]
+    key = at_site.metrics(beam).sharpness.name
+    values = [e[key] for e in sweep]
     wds = [e[f"{b.name}-working_distance_m"] for e in sweep]
     assert np.ptp(wds) >= span_m * 0.99
-    focused = last[f"{beam}_sharpness"]
+    focused = last[key]
     assert focused >= 0.9 * max(values)

@@ -1,4 +1,5 @@
-"""Pure image metrics used by the focus and contrast plans (numpy/OpenCV only, no devices).
+"""Pure image metrics (numpy/OpenCV only): what the `FrameMetrics` processing device
+publishes for the focus and contrast plans.
 
 - `sharpness`: normalised gradient energy (Tenengrad) of a lightly smoothed frame.
   The pre-filter (Gaussian, `prefilter_sigma_px`) suppresses shot noise, which would
@@ -6,7 +7,9 @@
   by the image variance makes the number independent of detector contrast.
 - `fit_peak`: sub-step position of a sampled curve's maximum (parabola through the best
   sample and its neighbours, on the log of the metric).
-- `contrast_update`: one step of an iterative autocontrast (see its docstring).
+- `grey_levels`: the low/high percentile grey levels (0..1 of full scale) and the
+  clipped fraction.
+- `contrast_step` / `contrast_update`: one step of an iterative autocontrast.
 """
 
 from __future__ import annotations
@@ -66,8 +69,22 @@ class ContrastStep:
     done: bool  # the measured image already met the targets
 
 
-def contrast_update(
-    image: np.ndarray,
+def grey_levels(image: np.ndarray, percentile: float = 0.5) -> tuple[float, float, float]:
+    """(low, high, clipped_percent): the `percentile` / `100 - percentile` grey levels
+    as fractions of the full scale, and the percentage of pixels at either end."""
+    img = np.asarray(image)
+    if img.ndim != 2 or img.size == 0:
+        raise ValueError(f"image must be a non-empty 2-D array, got shape {img.shape}")
+    full = float(np.iinfo(img.dtype).max) if np.issubdtype(img.dtype, np.integer) else 1.0
+    lo, hi = (float(v) / full for v in np.percentile(img, [percentile, 100.0 - percentile]))
+    clipped = max(float(np.mean(img <= 0)), float(np.mean(img >= full))) * 100.0
+    return lo, hi, clipped
+
+
+def contrast_step(
+    low: float,
+    high: float,
+    clipped_percent: float,
     contrast: float,
     brightness: float,
     target_low: float = 0.05,
@@ -76,8 +93,8 @@ def contrast_update(
     contrast_octaves: float = 6.0,
     tolerance: float = 0.04,
 ) -> ContrastStep:
-    """One step toward an image whose `percentile`/`100 - percentile` grey levels sit at
-    `target_low`/`target_high` of the detector range.
+    """One step toward an image whose `percentile`/`100 - percentile` grey levels
+    (`low`, `high`, fractions of full scale) sit at `target_low`/`target_high`.
 
     Model (an assumption, corrected by iterating): detector gain doubles every
     `1 / contrast_octaves` of the contrast range, and brightness shifts the grey
@@ -86,25 +103,34 @@ def contrast_update(
     the mid level. A saturated image (> `percentile` % clipped) underestimates its
     spread, so contrast is instead lowered by a fixed half octave.
     """
-    img = np.asarray(image)
-    if img.ndim != 2 or img.size == 0:
-        raise ValueError(f"image must be a non-empty 2-D array, got shape {img.shape}")
     if not 0.0 <= target_low < target_high <= 1.0:
         raise ValueError("need 0 <= target_low < target_high <= 1")
-    full = float(np.iinfo(img.dtype).max) if np.issubdtype(img.dtype, np.integer) else 1.0
-    lo, hi = (float(v) / full for v in np.percentile(img, [percentile, 100.0 - percentile]))
-    clipped = max(float(np.mean(img <= 0)), float(np.mean(img >= full))) * 100.0
-    mid, target_mid = (lo + hi) / 2, (target_low + target_high) / 2
-    spread, target_spread = max(hi - lo, 1e-3), target_high - target_low
+    mid, target_mid = (low + high) / 2, (target_low + target_high) / 2
+    spread, target_spread = max(high - low, 1e-3), target_high - target_low
     done = (
-        abs(lo - target_low) <= tolerance
-        and abs(hi - target_high) <= tolerance
-        and clipped <= percentile
+        abs(low - target_low) <= tolerance
+        and abs(high - target_high) <= tolerance
+        and clipped_percent <= percentile
     )
-    if clipped > percentile:
+    if clipped_percent > percentile:
         d_contrast = -0.5 / contrast_octaves
     else:
         d_contrast = math.log2(target_spread / spread) / contrast_octaves
     new_c = float(np.clip(contrast + d_contrast, 0.0, 1.0))
     new_b = float(np.clip(brightness + (target_mid - mid), 0.0, 1.0))
-    return ContrastStep(new_c, new_b, lo, hi, done)
+    return ContrastStep(new_c, new_b, low, high, done)
+
+
+def contrast_update(
+    image: np.ndarray,
+    contrast: float,
+    brightness: float,
+    target_low: float = 0.05,
+    target_high: float = 0.95,
+    percentile: float = 0.5,
+) -> ContrastStep:
+    """`contrast_step` from an image's own grey levels."""
+    low, high, clipped = grey_levels(image, percentile)
+    return contrast_step(
+        low, high, clipped, contrast, brightness, target_low, target_high, percentile
+    )
