@@ -125,6 +125,19 @@ def _twin_sites(backend: MicroscopeBackend, geometry: StageGeometry) -> dict[str
     }
 
 
+def _twin_positions(
+    backend: MicroscopeBackend, geometry: StageGeometry
+) -> dict[str, StagePosition]:
+    """Named positions of the twin sample: "landing_post", the post's landing point (the
+    middle of its +u side, where a lifted-out lamella is welded) at the eucentric point,
+    electron-flat."""
+    specimen = backend.world.specimen  # type: ignore[attr-defined]
+    u, v = specimen.landing_point()
+    flat = flat_to_beam("electron", geometry)
+    h = specimen.reference_height_m(u, v)
+    return {"landing_post": specimen_to_raw(u, v, flat.r_deg, flat.t_deg, geometry, h_m=h)}
+
+
 def build_microscope(
     config: MicroscopeConfig | str | Path | None = None,
     *,
@@ -147,6 +160,7 @@ def build_microscope(
     geometry = StageGeometry.from_config(cfg)
     microscope = Microscope(backend, limits_from_config(cfg), path_provider, geometry)
     microscope.sites.update(_twin_sites(backend, geometry))
+    microscope.positions.update(_twin_positions(backend, geometry))
     return microscope
 
 

@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .backend import StagePosition
 
-WORKFLOW_STAGES: tuple[str, ...] = ("select", "trench", "undercut", "setup", "rough", "polish")
+WORKFLOW_STAGES: tuple[str, ...] = (
+    "select", "trench", "undercut", "liftout", "landing", "setup", "rough", "polish",
+)  # fmt: skip
 
 
 class StageRecord(BaseModel):

@@ -32,6 +32,8 @@ ORIENTATION = {
     "select": "milling",
     "trench": "flat_ion",
     "undercut": "undercut",
+    "liftout": "flat_ion",  # the sever cuts are milled where the trenches were
+    "landing": "flat_ion",  # (the landing stage moves to the post itself)
     "setup": "milling",
     "rough": "milling",
     "polish": "milling",

@@ -20,6 +20,8 @@ from fibsem_ophyd.milling import LamellaProtocol, MillingStage, milling_stages
 from fibsem_ophyd.supervision import Question
 
 from .lamella import ORIENTATION, align_to_reference, centre_on_site, goto, take_reference
+from .landing import landing_stage, liftout_stage
+from .liftout import LiftoutProgress
 from .milling import run_milling
 from .supervision import ask
 
@@ -27,13 +29,17 @@ from .supervision import ask
 def workflow_stages(protocol: LamellaProtocol) -> list[str]:
     """The stages this protocol runs, in order ('select' first)."""
     s = protocol.stages
+    liftout = protocol.method == "liftout"  # thinning on the post is not supported yet
+    lifting = liftout and protocol.liftout is not None and protocol.liftout.enabled
     enabled = {
         "select": True,
         "trench": s.trench.enabled and protocol.method != "on-grid",
         "undercut": s.undercut.enabled and protocol.method != "on-grid",
-        "setup": s.setup.enabled,
-        "rough": s.rough.enabled,
-        "polish": s.polish.enabled,
+        "liftout": lifting,
+        "landing": lifting,
+        "setup": s.setup.enabled and not liftout,
+        "rough": s.rough.enabled and not liftout,
+        "polish": s.polish.enabled and not liftout,
     }
     return [name for name in WORKFLOW_STAGES if enabled[name]]
 
@@ -77,35 +83,24 @@ def _supervise_patterns(
 
 @plan
 def run_stage(
-    microscope: Any, experiment: Experiment, lamella: str, protocol: LamellaProtocol, stage: str
+    microscope: Any,
+    experiment: Experiment,
+    lamella: str,
+    protocol: LamellaProtocol,
+    stage: str,
+    liftout: LiftoutProgress | None = None,
 ) -> MsgGenerator[None]:
-    """One workflow stage at one lamella; recorded in the experiment (success or fail)."""
+    """One workflow stage at one lamella; recorded in the experiment (success or fail).
+    The lift-out stages share `liftout` (what is done; a fresh one if None)."""
     m = microscope
-    lam = experiment.lamellae[lamella]
-    orientation = ORIENTATION[stage]
-    ref_hfw = protocol.stages.setup.alignment_hfw_m
     t0 = yield from bps.rd(m.clock_s)
     outcome, note = "success", ""
+    progress = liftout if liftout is not None else LiftoutProgress(lamella)
     try:
-        yield from goto(m, lam, protocol, orientation)
-        if orientation not in lam.poses or stage == "select":
-            yield from centre_on_site(m, experiment, lamella, protocol, orientation, ref_hfw)
+        if stage in LIFTOUT_STAGES:
+            yield from LIFTOUT_STAGES[stage](m, experiment, lamella, protocol, progress)
         else:
-            settings = _settings(protocol, stage)
-            yield from align_to_reference(
-                m, experiment, lamella, orientation, ref_hfw, settings.alignment_attempts,
-                md={"workflow_stage": stage},
-            )  # fmt: skip
-        if stage != "select":
-            stages = milling_stages(protocol, stage)
-            if _settings(protocol, stage).supervise:
-                stages = yield from _supervise_patterns(m, lamella, stage, stages)
-            if stages:
-                yield from run_milling(m, stages, md={"lamella": lamella, "workflow_stage": stage})
-            if stage == "setup":  # the fiducial is part of every later reference
-                yield from take_reference(
-                    m, experiment, lamella, orientation, ref_hfw, md={"workflow_stage": stage}
-                )
+            yield from _lamella_stage(m, experiment, lamella, protocol, stage)
     except Exception as err:  # recorded, and the workflow moves on to the next lamella
         outcome, note = "fail", f"{type(err).__name__}: {err}"
     t1 = yield from bps.rd(m.clock_s)
@@ -113,6 +108,38 @@ def run_stage(
         lamella,
         StageRecord(stage=stage, outcome=outcome, clock_start_s=t0, clock_stop_s=t1, note=note),
     )
+
+
+LIFTOUT_STAGES = {"liftout": liftout_stage, "landing": landing_stage}
+
+
+@plan
+def _lamella_stage(
+    m: Any, experiment: Experiment, lamella: str, protocol: LamellaProtocol, stage: str
+) -> MsgGenerator[None]:
+    """Go to the lamella, centre or align, mill the stage's patterns."""
+    lam = experiment.lamellae[lamella]
+    orientation = ORIENTATION[stage]
+    ref_hfw = protocol.stages.setup.alignment_hfw_m
+    yield from goto(m, lam, protocol, orientation)
+    if orientation not in lam.poses or stage == "select":
+        yield from centre_on_site(m, experiment, lamella, protocol, orientation, ref_hfw)
+    else:
+        settings = _settings(protocol, stage)
+        yield from align_to_reference(
+            m, experiment, lamella, orientation, ref_hfw, settings.alignment_attempts,
+            md={"workflow_stage": stage},
+        )  # fmt: skip
+    if stage != "select":
+        stages = milling_stages(protocol, stage)
+        if _settings(protocol, stage).supervise:
+            stages = yield from _supervise_patterns(m, lamella, stage, stages)
+        if stages:
+            yield from run_milling(m, stages, md={"lamella": lamella, "workflow_stage": stage})
+        if stage == "setup":  # the fiducial is part of every later reference
+            yield from take_reference(
+                m, experiment, lamella, orientation, ref_hfw, md={"workflow_stage": stage}
+            )
 
 
 def _experiment(
@@ -144,11 +171,16 @@ def autolamella(
     exp = _experiment(microscope, sites, experiment)
     exp.protocol = protocol.name
     for stage in workflow_stages(protocol):
+        if stage == "landing":
+            continue  # run with "liftout", lamella by lamella: one needle, one lamella
         for name in sites:
             lam = exp.lamellae[name]
             if lam.failed or lam.done(stage):
                 continue
-            yield from run_stage(microscope, exp, name, protocol, stage)
+            progress = LiftoutProgress(name)
+            yield from run_stage(microscope, exp, name, protocol, stage, progress)
+            if stage == "liftout" and not lam.failed and not lam.done("landing"):
+                yield from run_stage(microscope, exp, name, protocol, "landing", progress)
     return exp
 
 

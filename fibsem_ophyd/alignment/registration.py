@@ -107,10 +107,23 @@ class Registrar:
         self.pitch = (self.pad[0] / self.coarse[0], self.pad[1] / self.coarse[1])
         self._h = bandpass(self.fy, self.fx, lowpass_px, highpass_px).astype(np.float32)
         self._wspec = self._crop(sfft.rfft2(self.weight, s=self.pad, workers=WORKERS))
+        # The score is computed on half the band (a grid 4x smaller): a correlation
+        # coefficient needs no fine detail, and this halves its cost.
+        ky2, kx2 = max(1, ky // 2), max(1, kx // 2)
+        self._srows = np.r_[0 : ky2 + 1, len(self._rows) - ky2 : len(self._rows)]
+        self._sncols = kx2 + 1
+        self._sky = ky2
+        self.score_grid = (
+            sfft.next_fast_len(2 * ky2 + 2, True),
+            sfft.next_fast_len(2 * kx2 + 2, True),
+        )
+        self._spitch = (self.pad[0] / self.score_grid[0], self.pad[1] / self.score_grid[1])
         spec = self._spectrum(ref)
-        self._ref_bp = self._to_coarse(spec * self._h)  # for the score
+        self._ref_bp = self._to_score_grid(  # for the score
+            (spec * self._h)[self._srows, : self._sncols]
+        )
         self._ref_w = np.conj(spec) * self._h / self._norm(spec)
-        self._w_coarse = self._sample_coarse(self.weight)
+        self._w_score = self._sample(self.weight, self.score_grid, self._spitch)
         # overlap of the two windows versus shift: spectrum |W|^2 of their autocorrelation
         self._envelope = SpectralPeak(
             (self._wspec * np.conj(self._wspec)).real.astype(np.complex64), self.fy, self.fx
@@ -148,9 +161,20 @@ class Registrar:
         buf[self.coarse[0] - ky :, : self._ncols] = spec[ky + 1 :]
         return sfft.irfft2(buf, s=self.coarse, workers=WORKERS)
 
-    def _sample_coarse(self, image: np.ndarray) -> np.ndarray:
-        iy = np.round(np.arange(self.coarse[0]) * self.pitch[0]).astype(int)
-        ix = np.round(np.arange(self.coarse[1]) * self.pitch[1]).astype(int)
+    def _to_score_grid(self, sub: np.ndarray) -> np.ndarray:
+        """Inverse FFT of the inner half-band (``spec[self._srows, :self._sncols]``) of a
+        cropped spectrum onto the score grid."""
+        ky, (ny, nx) = self._sky, self.score_grid
+        buf = np.zeros((ny, nx // 2 + 1), dtype=np.complex64)
+        buf[: ky + 1, : self._sncols] = sub[: ky + 1]
+        buf[ny - ky :, : self._sncols] = sub[ky + 1 :]
+        return sfft.irfft2(buf, s=(ny, nx), workers=WORKERS)
+
+    def _sample(
+        self, image: np.ndarray, grid: tuple[int, int], pitch: tuple[float, float]
+    ) -> np.ndarray:
+        iy = np.round(np.arange(grid[0]) * pitch[0]).astype(int)
+        ix = np.round(np.arange(grid[1]) * pitch[1]).astype(int)
         padded = np.zeros(self.pad, dtype=np.float32)
         padded[: self.shape[0], : self.shape[1]] = image
         return padded[np.ix_(iy, ix)]
@@ -204,15 +228,16 @@ class Registrar:
         """Correlation coefficient of the band-passed weighted images after undoing the
         shift, each multiplied by the other's (shifted) weight so both carry the same
         window: ~1 for the same scene regardless of the overlap, ~0 for unrelated ones."""
-        moved = spec * self._h
-        moved *= np.exp(2j * np.pi * self.fy * y).astype(np.complex64)[:, None]
-        moved *= np.exp(2j * np.pi * self.fx * x).astype(np.complex64)
-        moved = self._to_coarse(moved)
-        sy = round(y / self.pitch[0])
-        sx = round(x / self.pitch[1])
-        w_moved = np.roll(self._w_coarse, (-sy, -sx), axis=(0, 1))
+        rows, ncols = self._srows, self._sncols
+        moved = spec[rows, :ncols] * self._h[rows, :ncols]
+        moved *= np.exp(2j * np.pi * self.fy[rows] * y).astype(np.complex64)[:, None]
+        moved *= np.exp(2j * np.pi * self.fx[:ncols] * x).astype(np.complex64)
+        moved = self._to_score_grid(moved)
+        sy = round(y / self._spitch[0])
+        sx = round(x / self._spitch[1])
+        w_moved = np.roll(self._w_score, (-sy, -sx), axis=(0, 1))
         u = self._ref_bp * w_moved
-        v = moved * self._w_coarse
+        v = moved * self._w_score
         # einsum, not BLAS dot: threaded BLAS spins and costs more than it saves here
         uu, vv, uv = (float(np.einsum("ij,ij->", a, b)) for a, b in ((u, u), (v, v), (u, v)))
         den = np.sqrt(uu * vv)

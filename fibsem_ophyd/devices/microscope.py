@@ -84,6 +84,8 @@ class Microscope:
         self.fingerprint: SystemFingerprint = backend.fingerprint()
         # Named stage positions (lamella sites), raw coordinates.
         self.sites: dict[str, StagePosition] = {}
+        # Other named stage positions (e.g. "landing_post" for lift-out), raw coordinates.
+        self.positions: dict[str, StagePosition] = {}
         for name, device in self.devices().items():
             device.set_name(name)
 

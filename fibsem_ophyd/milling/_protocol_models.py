@@ -10,6 +10,7 @@ from fibsem_ophyd.config import CURRENT_RTOL
 
 from ._base import Model, Number, Positive, fmt
 from ._errors import ProtocolError, raise_issues
+from ._liftout_settings import LiftoutSettings
 from .applications import application_file
 
 if TYPE_CHECKING:
@@ -137,12 +138,17 @@ class LamellaProtocol(Model):
     )
     lamella: LamellaSettings
     stages: ProtocolStages
+    liftout: LiftoutSettings | None = Field(
+        None, description="Lift-out settings; required by the 'liftout' method."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         issues: list[tuple[str, str]] = []
         if self.method == "waffle" and not self.stages.trench.enabled:
             issues.append(("stages.trench.enabled", "the waffle method needs the trench stage"))
+        if self.method == "liftout":
+            issues += self._liftout_issues()
         previous = None
         for stage in ("rough", "polish"):
             settings: ThinningSettings = getattr(self.stages, stage)
@@ -170,6 +176,23 @@ class LamellaProtocol(Model):
             )
         raise_issues(issues)
         return self
+
+    def _liftout_issues(self) -> list[tuple[str, str]]:
+        trench, lo = self.stages.trench, self.liftout
+        if not trench.enabled:
+            return [("stages.trench.enabled", "the liftout method needs the trench stage")]
+        if lo is None:
+            return [("liftout", "the liftout method needs a 'liftout' section")]
+        need = self.lamella.width_m + 2 * lo.sever_width_m
+        if need > trench.width_m:
+            return [
+                (
+                    "liftout.sever_width_m",
+                    f"lamella width + 2 sever cuts = {fmt(need)} m exceeds the trench "
+                    f"width {fmt(trench.width_m)} m",
+                )
+            ]
+        return []
 
     def currents(self) -> list[tuple[str, float]]:
         """(dotted key, current_a) of every enabled stage's milling current."""

@@ -36,6 +36,7 @@ PROTOCOLS_DIR = Path(__file__).with_name("protocols")
 SHIPPED_PROTOCOLS: dict[str, Path] = {
     "on-grid": PROTOCOLS_DIR / "autolamella-on-grid.yaml",
     "waffle": PROTOCOLS_DIR / "waffle.yaml",
+    "liftout": PROTOCOLS_DIR / "liftout.yaml",
 }
 
 
@@ -76,7 +77,9 @@ def save_protocol(protocol: LamellaProtocol, path: str | Path) -> None:
     Path(path).write_text(protocol_to_yaml(protocol), encoding="utf-8")
 
 
-def default_protocol(method: Literal["on-grid", "waffle"] = "on-grid") -> LamellaProtocol:
+def default_protocol(
+    method: Literal["on-grid", "waffle", "liftout"] = "on-grid",
+) -> LamellaProtocol:
     """The shipped protocol for ``method`` (typical AutoLamella-like values)."""
     if method not in SHIPPED_PROTOCOLS:
         raise ValueError(f"method: got {method!r}; shipped: {', '.join(SHIPPED_PROTOCOLS)}")

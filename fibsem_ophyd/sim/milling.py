@@ -130,6 +130,10 @@ class TwinMilling:
                 self._flush(d, pending, n)
             self.running = False
             self._stop_requested = False
+        box = d.stage.bounding_box()
+        if box is not None:
+            extent = (box.min_x_m, box.min_y_m, box.max_x_m, box.max_y_m)
+            w.liftout.on_milled(w, d.patch, extent)
 
     def _projection(self, d: _Drawn, drift: np.ndarray, t0: float) -> tuple[np.ndarray, np.ndarray]:
         w = self._world

@@ -14,6 +14,7 @@ GIS_TIP_M = np.array([150e-6, -60e-6, 500e-6])
 SHAFT_LENGTH_M = 3e-3
 LABEL_NEEDLE = 20
 LABEL_GIS = 21
+LABEL_LAMELLA = 22  # a lifted-out lamella
 
 
 def _draw_tapered(
@@ -68,3 +69,16 @@ def draw_gis(image: np.ndarray, geom: ImageGeometry, label: bool) -> None:
     """GIS nozzle: a 100 µm tube with a slight taper."""
     value, hi = (LABEL_GIS, None) if label else (190, 225)
     _draw_tapered(image, geom, GIS_TIP_M, GIS_AXIS, 50e-6, 2.0, value, hi)
+
+
+def draw_lamella_box(
+    image: np.ndarray, geom: ImageGeometry, corners_m: np.ndarray, label: bool
+) -> None:
+    """A carried or landed lamella (sim/liftout.py): the projected hull of its box corners,
+    a bright slab (drawn above the specimen, like the needle)."""
+    pts = chamber_to_image(np.asarray(corners_m), geom)
+    if not np.all(np.isfinite(pts)) or np.abs(pts).max() > 1e7:
+        return
+    hull = cv2.convexHull(np.round(pts * 16.0).astype(np.int32))
+    value = LABEL_LAMELLA if label else 235
+    cv2.fillConvexPoly(image, hull, value, lineType=cv2.LINE_AA, shift=4)

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from .coating import coat_look
-from .needles import draw_gis, draw_manipulator
+from .needles import draw_gis, draw_lamella_box, draw_manipulator
 from .parameters import TwinParameters
 from .patch_render import composite_patch
 from .projection import (
@@ -39,6 +39,7 @@ class Scene:
     pose: StagePose
     needle_tip_m: np.ndarray | None = None
     gis_inserted: bool = False
+    lamellae: tuple[np.ndarray, ...] = ()  # (8, 3) chamber corners of lifted-out lamellae
 
 
 def _pixel_window(beam: BeamState, reduced_area: object | None) -> tuple[int, int, int, int]:
@@ -135,7 +136,7 @@ class Renderer:
                 composite_patch(
                     img, patch, a_out, parallax, mosaic, mosaic_to_out, channel, footprint
                 )
-        if scene.gis_inserted or scene.needle_tip_m is not None:
+        if scene.gis_inserted or scene.needle_tip_m is not None or scene.lamellae:
             full = (
                 img
                 if (c0, r0, w, h) == (0, 0, beam.resolution_x_px, beam.resolution_y_px)
@@ -146,6 +147,8 @@ class Renderer:
                 draw_gis(canvas, geom, labels)
             if scene.needle_tip_m is not None:
                 draw_manipulator(canvas, geom, scene.needle_tip_m, labels)
+            for corners in scene.lamellae:
+                draw_lamella_box(canvas, geom, corners, labels)
             if full is None:
                 img = np.ascontiguousarray(canvas[r0 : r0 + h, c0 : c0 + w])
         if labels:

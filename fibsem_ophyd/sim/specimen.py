@@ -111,6 +111,11 @@ class Specimen:
         fv = np.clip((p.length_m / 2 - np.abs(v_m - p.v_m)) / pixel_m + 0.5, 0.0, 1.0)
         return fu * fv
 
+    def landing_point(self) -> tuple[float, float]:
+        """(u, v) where a lifted-out lamella lands: the middle of the post's +u side."""
+        p = self.landing_post
+        return p.u_m + p.width_m / 2, p.v_m
+
     def cell_fraction(self, cell_field: np.ndarray) -> np.ndarray:
         """Cells where the cell noise field is high (soft edge)."""
         return np.clip((cell_field - 0.35) * 6.0, 0.0, 1.0)

@@ -102,6 +102,7 @@ class TwinGis:
         if not self._world.faults.gis_blocked:
             rate = gis_rate_m_per_s(self._world.chamber.cryo_temperature_k)
             self._world.coating.add("gis_pt", rate * duration_s)
+        self._world.liftout.on_gis_open(self._world, duration_s)
 
 
 class TwinSputterCoater:

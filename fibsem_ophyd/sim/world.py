@@ -12,6 +12,7 @@ from .clock import TwinClock
 from .faults import TwinFaults
 from .fluorescence import make_targets, render_fluorescence
 from .lamella import LamellaReport, measure_lamella
+from .liftout import LiftoutModel
 from .mill_physics import plane_affine, unit_geometry
 from .parameters import TwinParameters
 from .projection import StagePose
@@ -48,6 +49,7 @@ class TwinWorld:
         self.fluorescence = FluorescenceState()
         self.coating = self.specimen.coating  # protective layers (sim/coating.py)
         self.faults = TwinFaults()  # injected faults (sim/faults.py)
+        self.liftout = LiftoutModel()  # lifted-out lamellae (sim/liftout.py)
         self.targets = make_targets(self.specimen, p.seed)
         self._stage_rng = np.random.default_rng(p.seed + 1)
         self._fl_rng = np.random.default_rng(p.seed + 2)
@@ -157,12 +159,21 @@ class TwinWorld:
             lin = np.diag([1.0, -1.0]) @ affine[:, :2]
         return measure_lamella(patch, site, lin)
 
+    def liftout_state(self, site_name: str) -> str:
+        """'in_trench', 'free', 'attached' (on the needle) or 'landed' (on the post)."""
+        self.specimen.site(site_name)
+        return self.liftout.site(site_name).state
+
+    def lamella_position(self, site_name: str) -> np.ndarray:
+        """Chamber point (metres) of the lamella's top centre, wherever it is now."""
+        return self.liftout.top_point(self, site_name)
+
     # --- imaging ---
 
     def scene(self) -> Scene:
         m = self.manipulator
         tip = np.array([m.x_m, m.y_m, m.z_m]) if m.inserted else None
-        return Scene(self.true_pose(), tip, self.gis.inserted)
+        return Scene(self.true_pose(), tip, self.gis.inserted, tuple(self.liftout.boxes(self)))
 
     def _check_imaging(self, name: BeamName) -> BeamState:
         beam = self.beam(name)

@@ -1,0 +1,145 @@
+"""Landing a lifted-out lamella on the post, and the two lift-out workflow stages.
+
+`liftout_stage` (workflow stage "liftout"): at the trench orientation, aligned to the
+site's reference: needle to the lamella, contact, weld, sever, lift; the needle is
+retracted in `finalize_wrapper` unless the lamella is on it. `landing_stage` (workflow
+stage "landing"): needle to park, stage to the named position "landing_post"
+(`microscope.positions`), lower the lamella to the post's landing point, weld, mill the
+needle free, and retract the needle in `finalize_wrapper` (always).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import bluesky.plan_stubs as bps
+import bluesky.preprocessors as bpp
+from bluesky.utils import MsgGenerator, plan
+
+from fibsem_ophyd import geometry as geo
+from fibsem_ophyd.experiment import Experiment
+from fibsem_ophyd.milling import LamellaProtocol, MillingStage, RectanglePattern
+
+from .lamella import align_to_reference, goto
+from .liftout import (
+    LiftoutError,
+    LiftoutProgress,
+    _approach,
+    _params,
+    _step,
+    contact,
+    lift,
+    needle_to_lamella,
+    sever,
+    sever_stage,
+    weld,
+)
+from .milling import run_milling
+from .stubs import call
+
+LANDING_POSITION = "landing_post"
+
+
+def _settings(protocol: LamellaProtocol) -> Any:
+    if protocol.liftout is None:
+        raise LiftoutError(f"protocol {protocol.name!r} has no 'liftout' section")
+    return protocol.liftout
+
+
+@plan
+def land_on_post(m: Any, progress: LiftoutProgress, s: Any) -> MsgGenerator:
+    """Park the needle, bring the post's landing point to the eucentric point, lower the
+    lamella onto it (the tip where it was relative to the lamella at contact)."""
+    progress.require("land", "lift")
+    if LANDING_POSITION not in m.positions:
+        raise LiftoutError(f"no named position {LANDING_POSITION!r}; known: {sorted(m.positions)}")
+    pose = m.positions[LANDING_POSITION]
+    m.stage.check_position(pose)
+    ox, oy, oz = progress.tip_offset_m
+
+    def body() -> MsgGenerator[None]:
+        yield from call(lambda: m.manipulator.park())
+        ion = m.ion_beam
+        yield from bps.mv(ion.beam_shift_x_m, 0.0, ion.beam_shift_y_m, 0.0)
+        yield from bps.mv(m.stage, pose)
+        yield from _approach(m, (ox, oy, oz + s.lift_m), s.approach_steps)
+        yield from _approach(m, (ox, oy, oz), 5)
+
+    yield from _step(m, progress, "land", body, {"position": LANDING_POSITION}, "landing")
+
+
+def release_stage(m: Any, progress: LiftoutProgress, s: Any) -> MillingStage:
+    """A short cut centred on the needle tip in the ion image (the needle/lamella joint)."""
+    ex, ev = geo.image_axes(m.geometry.column_tilt_deg("ion"))
+    tip = progress.tip_offset_m  # the tip sits here, the post's landing point at 0
+    x, y = float(ex @ tip), float(ev @ tip)
+    cut = RectanglePattern(name="release", x_m=x, y_m=y, width_m=s.release_width_m,
+                           height_m=s.release_height_m, depth_m=s.release_depth_m)  # fmt: skip
+    return MillingStage(name="release", patterns=[cut], parameters=_params(s, s.release_current_a))
+
+
+@plan
+def release(m: Any, progress: LiftoutProgress, s: Any) -> MsgGenerator:
+    """Mill the needle free of the lamella (it must be welded to the post first)."""
+    progress.require("release", "weld_to_post")
+    md = {"lamella": progress.lamella, "workflow_stage": "landing", "liftout_step": "release"}
+    yield from run_milling(m, [release_stage(m, progress, s)], md=md)
+    progress.done.append("release")
+
+
+@plan
+def retract_needle(m: Any, progress: LiftoutProgress) -> MsgGenerator:
+    retract = lambda: call(lambda: m.manipulator.retract())  # noqa: E731
+    yield from _step(m, progress, "retract", retract, stage="landing")
+
+
+@plan
+def _retract_if_inserted(m: Any) -> MsgGenerator[None]:
+    if m.backend.manipulator.inserted:
+        yield from call(lambda: m.manipulator.retract())
+
+
+@plan
+def liftout_stage(
+    m: Any, experiment: Experiment, lamella: str, protocol: LamellaProtocol,
+    progress: LiftoutProgress,
+) -> MsgGenerator[None]:  # fmt: skip
+    """Workflow stage "liftout": the lamella ends on the needle, lifted."""
+    s = _settings(protocol)
+    lam = experiment.lamellae[lamella]
+    yield from goto(m, lam, protocol, "flat_ion")
+    yield from align_to_reference(
+        m, experiment, lamella, "flat_ion", protocol.stages.setup.alignment_hfw_m,
+        s.alignment_attempts, md={"workflow_stage": "liftout"},
+    )  # fmt: skip
+    trench = protocol.stages.trench
+
+    def steps() -> MsgGenerator[None]:
+        yield from needle_to_lamella(m, progress, s)
+        yield from contact(m, progress, s)
+        yield from weld(m, progress, s)
+        yield from sever(m, progress, sever_stage(s, protocol.lamella.width_m, trench.spacing_m))
+        yield from lift(m, progress, s)
+
+    def cleanup() -> MsgGenerator[None]:
+        if "lift" not in progress.done:
+            yield from _retract_if_inserted(m)
+
+    yield from bpp.finalize_wrapper(steps(), cleanup())
+
+
+@plan
+def landing_stage(
+    m: Any, experiment: Experiment, lamella: str, protocol: LamellaProtocol,
+    progress: LiftoutProgress,
+) -> MsgGenerator[None]:  # fmt: skip
+    """Workflow stage "landing": the lamella ends welded on the post, the needle out."""
+    s = _settings(protocol)
+
+    def steps() -> MsgGenerator[None]:
+        yield from land_on_post(m, progress, s)
+        yield from weld(m, progress, s, to="post")
+        yield from release(m, progress, s)
+        yield from retract_needle(m, progress)
+
+    yield from bpp.finalize_wrapper(steps(), _retract_if_inserted(m))
