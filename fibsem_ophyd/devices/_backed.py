@@ -68,7 +68,10 @@ def check_range(field: str, lo: float, hi: float, unit: str) -> Check:
     """A check that refuses values outside [lo, hi] and non-finite values."""
 
     def _check(value: float) -> None:
-        v = float(value)
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{field}={value!r} is not a number ({unit or 'no unit'})") from None
         if not (lo <= v <= hi):  # also false for NaN
             raise ValueError(
                 f"{field}={value!r} {unit} is outside the allowed range [{lo:g}, {hi:g}] {unit}"

@@ -2,22 +2,78 @@
 
 `ElectronBeam` and `IonBeam` (their own files) are this device with a beam name.
 Every setting is checked against the configured limits before it reaches the
-backend; turning the beam on is refused while the chamber is vented.
+backend (`Beam.check(field, value)` runs the same check without writing, so a plan
+can refuse a multi-setting change before writing any of it); turning the beam on is
+refused while the chamber is vented.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from ophyd_async.core import SignalR, SignalRW, StandardReadable, soft_signal_rw
 from ophyd_async.core import StandardReadableFormat as Format
 
 from ..backend import BeamBackend, BeamName
-from ._backed import backed_r, backed_rw, check_choice, check_range
+from ._backed import Check, backed_r, backed_rw, check_choice, check_range
 from .interlocks import Interlocks
 from .limits import BeamLimits
+
+# field -> (datatype, units) of the settings bound one-to-one to backend attributes
+_FIELDS: dict[str, tuple[type, str | None]] = {
+    "voltage_v": (float, "V"),
+    "current_a": (float, "A"),
+    "hfw_m": (float, "m"),
+    "dwell_time_s": (float, "s"),
+    "working_distance_m": (float, "m"),
+    "stigmation_x": (float, None),
+    "stigmation_y": (float, None),
+    "beam_shift_x_m": (float, "m"),
+    "beam_shift_y_m": (float, "m"),
+    "scan_rotation_deg": (float, "deg"),
+    "line_integration": (int, None),
+    "frame_integration": (int, None),
+    "detector_type": (str, None),
+    "detector_mode": (str, None),
+    "detector_contrast": (float, None),
+    "detector_brightness": (float, None),
+    "blanked": (bool, None),
+    "on": (bool, None),
+}
 
 
 def format_resolution(width_px: int, height_px: int) -> str:
     return f"{width_px}x{height_px}"
+
+
+def beam_checks(beam: str, lim: BeamLimits) -> dict[str, Check]:
+    """The check of every setting of `beam`, each naming the field and its range."""
+    sm, bs, mi = lim.stigmation_max, lim.beam_shift_max_m, lim.max_integration
+    resolutions = [format_resolution(w, h) for w, h in lim.resolutions]
+    ranges = {
+        "hfw_m": (lim.hfw_min_m, lim.hfw_max_m, "m"),
+        "dwell_time_s": (lim.dwell_time_min_s, lim.dwell_time_max_s, "s"),
+        "working_distance_m": (lim.working_distance_min_m, lim.working_distance_max_m, "m"),
+        "stigmation_x": (-sm, sm, ""),
+        "stigmation_y": (-sm, sm, ""),
+        "beam_shift_x_m": (-bs, bs, "m"),
+        "beam_shift_y_m": (-bs, bs, "m"),
+        "scan_rotation_deg": (-360.0, 360.0, "deg"),
+        "line_integration": (1, mi, ""),
+        "frame_integration": (1, mi, ""),
+        "detector_contrast": (0.0, 1.0, ""),
+        "detector_brightness": (0.0, 1.0, ""),
+    }
+    choices: dict[str, tuple[list[Any], str]] = {
+        "voltage_v": (list(lim.voltages_v), "V"),
+        "current_a": (list(lim.currents_a), "A"),
+        "resolution": (resolutions, ""),
+        "detector_type": (list(lim.detector_types), ""),
+        "detector_mode": (list(lim.detector_modes), ""),
+    }
+    checks = {k: check_range(f"{beam}.{k}", lo, hi, u) for k, (lo, hi, u) in ranges.items()}
+    checks |= {k: check_choice(f"{beam}.{k}", allowed, u) for k, (allowed, u) in choices.items()}
+    return checks
 
 
 class Beam(StandardReadable):
@@ -35,122 +91,50 @@ class Beam(StandardReadable):
         self.limits = limits
         self.backend = backend
         self._interlocks = interlocks
-        b, lim, f = backend, limits, f"{beam}"
+        self._checks = beam_checks(beam, limits)
+        self._checks["on"] = self._check_beam_on
         with self.add_children_as_readables(Format.CONFIG_SIGNAL):
-            self.voltage_v = backed_rw(
-                float,
-                b,
-                "voltage_v",
-                units="V",
-                check=check_choice(f"{f}.voltage_v", list(lim.voltages_v), "V"),
-            )
-            self.current_a = backed_rw(
-                float,
-                b,
-                "current_a",
-                units="A",
-                check=check_choice(f"{f}.current_a", list(lim.currents_a), "A"),
-            )
-            self.hfw_m = backed_rw(
-                float,
-                b,
-                "hfw_m",
-                units="m",
-                check=check_range(f"{f}.hfw_m", lim.hfw_min_m, lim.hfw_max_m, "m"),
-            )
+            for field, (datatype, units) in _FIELDS.items():
+                signal = backed_rw(
+                    datatype, backend, field, units=units, check=self._checks.get(field)
+                )
+                setattr(self, field, signal)
             self.resolution = self._resolution_signal()
-            self.pixel_size_m = backed_r(float, lambda: b.hfw_m / b.resolution_x_px, units="m")
-            self.dwell_time_s = backed_rw(
-                float,
-                b,
-                "dwell_time_s",
-                units="s",
-                check=check_range(
-                    f"{f}.dwell_time_s", lim.dwell_time_min_s, lim.dwell_time_max_s, "s"
-                ),
+            self.pixel_size_m = backed_r(
+                float, lambda: backend.hfw_m / backend.resolution_x_px, units="m"
             )
-            self.working_distance_m = backed_rw(
-                float,
-                b,
-                "working_distance_m",
-                units="m",
-                check=check_range(
-                    f"{f}.working_distance_m",
-                    lim.working_distance_min_m,
-                    lim.working_distance_max_m,
-                    "m",
-                ),
-            )
-            sm, bs = lim.stigmation_max, lim.beam_shift_max_m
-            self.stigmation_x = backed_rw(
-                float, b, "stigmation_x", check=check_range(f"{f}.stigmation_x", -sm, sm, "")
-            )
-            self.stigmation_y = backed_rw(
-                float, b, "stigmation_y", check=check_range(f"{f}.stigmation_y", -sm, sm, "")
-            )
-            self.beam_shift_x_m = backed_rw(
-                float,
-                b,
-                "beam_shift_x_m",
-                units="m",
-                check=check_range(f"{f}.beam_shift_x_m", -bs, bs, "m"),
-            )
-            self.beam_shift_y_m = backed_rw(
-                float,
-                b,
-                "beam_shift_y_m",
-                units="m",
-                check=check_range(f"{f}.beam_shift_y_m", -bs, bs, "m"),
-            )
-            self.scan_rotation_deg = backed_rw(
-                float,
-                b,
-                "scan_rotation_deg",
-                units="deg",
-                check=check_range(f"{f}.scan_rotation_deg", -360.0, 360.0, "deg"),
-            )
-            mi = lim.max_integration
-            self.line_integration = backed_rw(
-                int, b, "line_integration", check=check_range(f"{f}.line_integration", 1, mi, "")
-            )
-            self.frame_integration = backed_rw(
-                int,
-                b,
-                "frame_integration",
-                check=check_range(f"{f}.frame_integration", 1, mi, ""),
-            )
-            self.detector_type = backed_rw(
-                str,
-                b,
-                "detector_type",
-                check=check_choice(f"{f}.detector_type", list(lim.detector_types)),
-            )
-            self.detector_mode = backed_rw(
-                str,
-                b,
-                "detector_mode",
-                check=check_choice(f"{f}.detector_mode", list(lim.detector_modes)),
-            )
-            self.detector_contrast = backed_rw(
-                float,
-                b,
-                "detector_contrast",
-                check=check_range(f"{f}.detector_contrast", 0.0, 1.0, ""),
-            )
-            self.detector_brightness = backed_rw(
-                float,
-                b,
-                "detector_brightness",
-                check=check_range(f"{f}.detector_brightness", 0.0, 1.0, ""),
-            )
-            self.blanked = backed_rw(bool, b, "blanked")
-            self.on = backed_rw(bool, b, "on", check=self._check_beam_on)
         super().__init__(name=name)
 
+    # Typed access for readers and type checkers (the signals are made in the loop).
+    voltage_v: SignalRW[float]
+    current_a: SignalRW[float]
+    hfw_m: SignalRW[float]
+    dwell_time_s: SignalRW[float]
+    working_distance_m: SignalRW[float]
+    stigmation_x: SignalRW[float]
+    stigmation_y: SignalRW[float]
+    beam_shift_x_m: SignalRW[float]
+    beam_shift_y_m: SignalRW[float]
+    scan_rotation_deg: SignalRW[float]
+    line_integration: SignalRW[int]
+    frame_integration: SignalRW[int]
+    detector_type: SignalRW[str]
+    detector_mode: SignalRW[str]
+    detector_contrast: SignalRW[float]
+    detector_brightness: SignalRW[float]
+    blanked: SignalRW[bool]
+    on: SignalRW[bool]
+
+    def check(self, field: str, value: Any) -> None:
+        """Raise what writing `value` to `field` would raise, without writing it."""
+        if field not in self._checks and field not in _FIELDS:
+            raise ValueError(f"unknown imaging setting {field!r} for the {self.beam} beam")
+        check = self._checks.get(field)
+        if check is not None:
+            check(value)
+
     def _resolution_signal(self) -> SignalRW[str]:
-        b = self.backend
-        allowed = [format_resolution(w, h) for w, h in self.limits.resolutions]
-        check = check_choice(f"{self.beam}.resolution", allowed)
+        b, check = self.backend, self._checks["resolution"]
 
         def getter() -> str:
             return format_resolution(b.resolution_x_px, b.resolution_y_px)
@@ -169,25 +153,4 @@ class Beam(StandardReadable):
     @property
     def settings_signals(self) -> list[SignalR]:
         """The signals that describe how an image from this beam was taken."""
-        return [
-            self.voltage_v,
-            self.current_a,
-            self.hfw_m,
-            self.resolution,
-            self.pixel_size_m,
-            self.dwell_time_s,
-            self.working_distance_m,
-            self.stigmation_x,
-            self.stigmation_y,
-            self.beam_shift_x_m,
-            self.beam_shift_y_m,
-            self.scan_rotation_deg,
-            self.line_integration,
-            self.frame_integration,
-            self.detector_type,
-            self.detector_mode,
-            self.detector_contrast,
-            self.detector_brightness,
-            self.blanked,
-            self.on,
-        ]
+        return [getattr(self, f) for f in _FIELDS] + [self.resolution, self.pixel_size_m]
