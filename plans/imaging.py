@@ -167,8 +167,7 @@ def acquire_reduced_area(
         yield from read_image(microscope, beam)
 
     def clear() -> MsgGenerator[None]:
-        det.reduced_area = None
-        yield from bps.null()
+        yield from bps.mv(det.reduced_area, "")
 
-    det.reduced_area = area  # plain detector state, not a signal: read when it prepares
+    yield from bps.mv(det.reduced_area, area.model_dump_json())  # before the run prepares
     return (yield from bpp.finalize_wrapper(inner(), clear()))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from ophyd_async.core import PathProvider, Reference
+from ophyd_async.core import PathProvider, Reference, soft_signal_rw
 
 from ..backend import ImagingBackend, ReducedArea
 from .beam import Beam
@@ -14,9 +14,8 @@ from .interlocks import InterlockError, Interlocks
 class ImagingDetector(FrameDetector):
     """The image of one beam. Its configuration holds every beam and detector setting.
 
-    `reduced_area` (fractions of the frame) restricts the scan to a sub-rectangle;
-    it must be set before the run that uses it (the file's frame shape is fixed
-    when the run prepares the detector).
+    `reduced_area` (a signal; fractions of the frame) restricts the scan to a
+    sub-rectangle.
     """
 
     def __init__(
@@ -30,13 +29,34 @@ class ImagingDetector(FrameDetector):
         self._beam_ref = Reference(beam)  # a reference, not a child device
         self._imaging = imaging
         self._interlocks = interlocks
-        self.reduced_area: ReducedArea | None = None
+        self._area: ReducedArea | None = None
+        # The scanned sub-rectangle as ReducedArea JSON ("" = full frame). It sets the
+        # frame shape, so set it before the run that uses it (the file's shape is fixed
+        # when a run prepares the detector).
+        self.reduced_area = soft_signal_rw(str, "", setter=self._set_area)
         # The most recent frame, for processing devices (registration, detection).
         self.last_frame: np.ndarray | None = None
         source = FrameSource(
             shape=self._shape, dtype=np.dtype(np.uint8), grab=self._grab, check=self._check
         )
         super().__init__(source, path_provider, config_signals=beam.settings_signals, name=name)
+
+    def _set_area(self, value: str) -> None:
+        if not value:
+            self._area = None
+            return
+        area = ReducedArea.model_validate_json(value)
+        if area.left + area.width > 1.0 + 1e-9 or area.top + area.height > 1.0 + 1e-9:
+            raise ValueError(
+                f"{self.name}.reduced_area {area} does not fit in the frame "
+                "(left + width and top + height must be <= 1)"
+            )
+        self._area = area
+
+    @property
+    def area(self) -> ReducedArea | None:
+        """The reduced area in use (None: the full frame)."""
+        return self._area
 
     @property
     def beam(self) -> Beam:
@@ -46,7 +66,7 @@ class ImagingDetector(FrameDetector):
     def _shape(self) -> tuple[int, int]:
         b = self.beam.backend
         w, h = b.resolution_x_px, b.resolution_y_px
-        ra = self.reduced_area
+        ra = self._area
         if ra is None:
             return (h, w)
         return (max(1, round(ra.height * h)), max(1, round(ra.width * w)))
@@ -59,5 +79,5 @@ class ImagingDetector(FrameDetector):
             )
 
     def _grab(self) -> np.ndarray:
-        self.last_frame = self._imaging.acquire(self.beam.beam, self.reduced_area)
+        self.last_frame = self._imaging.acquire(self.beam.beam, self._area)
         return self.last_frame

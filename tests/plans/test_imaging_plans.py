@@ -58,7 +58,8 @@ def test_reduced_area_image_shape_and_cleared(RE, at_site):
     assert desc["data_keys"][m.fib.name]["shape"][-2:] == [128, 384]
     start = next(d for n, d in docs if n == "start")
     assert start["reduced_area"]["width"] == 0.5
-    assert m.fib.reduced_area is None
+    assert m.fib.area is None
+    assert RE(bps.rd(m.fib.reduced_area)).plan_result == ""
 
 
 def test_autocontrast_fills_the_range(RE, at_site):
