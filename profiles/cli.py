@@ -9,13 +9,30 @@ import time
 from pathlib import Path
 
 
+def profile_dir() -> Path:
+    """A user-writable IPython profile whose startup is the shipped one (IPython writes
+    history and logs into its profile folder, so the package folder is not used)."""
+    import shutil
+
+    from platformdirs import user_config_dir
+
+    folder = Path(user_config_dir("fibsem-ophyd")) / "ipython"
+    startup = folder / "startup"
+    startup.mkdir(parents=True, exist_ok=True)
+    for script in (Path(__file__).parent / "ipython" / "startup").glob("*.py"):
+        shutil.copyfile(script, startup / script.name)
+    return folder
+
+
 def _cmd_ipython(args: argparse.Namespace) -> int:
     import IPython
 
-    profile_dir = Path(__file__).parent / "ipython"
     if args.config:
         os.environ["FIBSEM_OPHYD_CONFIG"] = str(args.config)
-    IPython.start_ipython(argv=["--profile-dir", str(profile_dir), "--no-banner"])
+    argv = ["--profile-dir", str(profile_dir()), "--no-banner"]
+    if args.command:
+        argv += ["-c", args.command]
+    IPython.start_ipython(argv=argv)
     return 0
 
 
@@ -54,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("ipython", help="an IPython Bluesky session on the configured microscope")
     p.add_argument("--config", help="microscope configuration YAML (default: the twin)")
+    p.add_argument("-c", "--command", help="run this code in the session, then exit")
     p.set_defaults(func=_cmd_ipython)
     p = sub.add_parser("demo", help="the demo job on the digital twin")
     p.add_argument("--out", default="demo-output", help="folder for the summary and figures")

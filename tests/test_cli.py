@@ -8,11 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-PROFILE = Path(__file__).resolve().parents[1] / "profiles" / "ipython"
-
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "FIBSEM_OPHYD_DATA": str(tmp_path / "data")}
+    return {
+        **os.environ,
+        "FIBSEM_OPHYD_DATA": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),  # where the IPython profile goes
+    }
 
 
 def test_ipython_profile_runs_a_plan_and_log_lists_it(tmp_path):
@@ -21,8 +23,7 @@ def test_ipython_profile_runs_a_plan_and_log_lists_it(tmp_path):
         "print('MODEL', microscope.fingerprint.model)"
     )
     out = subprocess.run(
-        [sys.executable, "-m", "IPython", "--profile-dir", str(PROFILE), "--no-banner",
-         "-c", code],
+        [sys.executable, "-m", "profiles.cli", "ipython", "-c", code],
         env=_env(tmp_path), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
