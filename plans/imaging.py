@@ -62,9 +62,6 @@ def read_image(
     yield from bps.trigger_and_read([det, microscope.stage, microscope.clock_s, *extra], stream)
 
 
-_read_image = read_image  # older name
-
-
 @plan
 def acquire_image(
     microscope: Any, beam: str = "electron", md: dict | None = None

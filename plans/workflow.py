@@ -12,6 +12,7 @@ import tempfile
 from typing import Any
 
 import bluesky.plan_stubs as bps
+import bluesky.preprocessors as bpp
 from bluesky.utils import MsgGenerator, plan
 
 from fibsem_ophyd.backend import StagePosition
@@ -19,6 +20,7 @@ from fibsem_ophyd.experiment import WORKFLOW_STAGES, Experiment, StageRecord
 from fibsem_ophyd.milling import LamellaProtocol, MillingStage, milling_stages
 from fibsem_ophyd.supervision import Question
 
+from ._md import plan_md
 from .lamella import ORIENTATION, align_to_reference, centre_on_site, goto, take_reference
 from .landing import landing_stage, liftout_stage
 from .liftout import LiftoutProgress
@@ -53,10 +55,6 @@ def _supervise_patterns(
     microscope: Any, lamella: str, stage: str, stages: list[MillingStage]
 ) -> MsgGenerator[list[MillingStage]]:
     """Ask the supervisor about the patterns (inside a small run); move them if asked."""
-    from bluesky import preprocessors as bpp
-
-    from ._md import plan_md
-
     _md = plan_md(microscope, "supervise_patterns", {"stage": stage},
                   {"lamella": lamella, "workflow_stage": stage})  # fmt: skip
 

@@ -6,7 +6,7 @@ configuration file, only on the ranges it must check (SI units, angles in degree
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -34,21 +34,25 @@ class AxisLimits:
     unit: str
 
 
+# Axis ranges have no defaults here: the configuration is their one source
+# (`fibsem_ophyd.connect.limits_from_config`).
+
+
 @dataclass(frozen=True)
 class StageLimits:
-    x_m: AxisLimits = AxisLimits(-5e-3, 5e-3, "m")
-    y_m: AxisLimits = AxisLimits(-5e-3, 5e-3, "m")
-    z_m: AxisLimits = AxisLimits(0.0, 8e-3, "m")
-    r_deg: AxisLimits = AxisLimits(-360.0, 360.0, "deg")
-    t_deg: AxisLimits = AxisLimits(-10.0, 60.0, "deg")
+    x_m: AxisLimits
+    y_m: AxisLimits
+    z_m: AxisLimits
+    r_deg: AxisLimits
+    t_deg: AxisLimits
 
 
 @dataclass(frozen=True)
 class ManipulatorLimits:
-    x_m: AxisLimits = AxisLimits(-10e-3, 10e-3, "m")
-    y_m: AxisLimits = AxisLimits(-10e-3, 10e-3, "m")
-    z_m: AxisLimits = AxisLimits(-10e-3, 10e-3, "m")
-    r_deg: AxisLimits = AxisLimits(-360.0, 360.0, "deg")
+    x_m: AxisLimits
+    y_m: AxisLimits
+    z_m: AxisLimits
+    r_deg: AxisLimits
     # Stage envelope inside which inserting the needle is safe.
     safe_tilt_deg: tuple[float, float] = (-1.0, 40.0)
     safe_z_max_m: float = 6e-3
@@ -56,9 +60,9 @@ class ManipulatorLimits:
 
 @dataclass(frozen=True)
 class FluorescenceLimits:
-    objective_min_m: float = -2e-3
-    objective_max_m: float = 2e-3
-    channels: tuple[str, ...] = ("reflection", "green", "red")
+    objective_min_m: float
+    objective_max_m: float
+    channels: tuple[str, ...]
     exposure_min_s: float = 1e-4
     exposure_max_s: float = 10.0
 
@@ -67,8 +71,8 @@ class FluorescenceLimits:
 class MicroscopeLimits:
     electron: BeamLimits
     ion: BeamLimits
-    stage: StageLimits = field(default_factory=StageLimits)
-    manipulator: ManipulatorLimits = field(default_factory=ManipulatorLimits)
-    fluorescence: FluorescenceLimits = field(default_factory=FluorescenceLimits)
+    stage: StageLimits
+    manipulator: ManipulatorLimits
+    fluorescence: FluorescenceLimits
     gis_max_open_s: float = 600.0
     sputter_max_s: float = 600.0
