@@ -18,6 +18,7 @@ import bluesky.preprocessors as bpp
 from bluesky.utils import MsgGenerator, plan
 
 from fibsem_ophyd.backend import ReducedArea
+from fibsem_ophyd.values import typed_number
 
 from ._md import plan_md
 
@@ -110,7 +111,7 @@ def reference_images(
     """Both beams at every hfw (metres) in one run: streams `electron` and `ion`, one
     event per hfw carrying that hfw and pixel size (start document key `hfws_m`). Each
     beam's hfw is put back afterwards, also on failure. Returns the run uid."""
-    hfws = [float(h) for h in hfws_m]
+    hfws = [typed_number("hfws_m", h, "m") for h in hfws_m]  # "1e-4" is refused
     if not hfws:
         raise ValueError("hfws_m must name at least one horizontal field width")
     for beam in BEAMS:

@@ -8,7 +8,6 @@ anything moves.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import bluesky.plan_stubs as bps
@@ -16,6 +15,7 @@ from bluesky.utils import MsgGenerator, plan
 
 from fibsem_ophyd import geometry as geo
 from fibsem_ophyd.backend import StagePosition
+from fibsem_ophyd.values import typed_model, typed_number
 
 from .stubs import call, read_pose
 
@@ -23,9 +23,9 @@ BEAMS = ("electron", "ion")
 
 
 def _check_finite(**values: float) -> None:
+    """Each value must be a finite int or float (not a string): the error names it."""
     for name, v in values.items():
-        if not math.isfinite(float(v)):
-            raise ValueError(f"{name}={v!r} is not a finite number")
+        typed_number(name, v, name.rsplit("_", 1)[1] if "_" in name else None)
 
 
 def _check_beam(beam: str) -> None:
@@ -36,6 +36,7 @@ def _check_beam(beam: str) -> None:
 @plan
 def move_absolute(microscope: Any, target: StagePosition) -> MsgGenerator[None]:
     """Move the axes of `target` that are set (raw coordinates), limits checked first."""
+    target = typed_model("target", StagePosition, target)
     microscope.stage.check_position(target)
     yield from bps.mv(microscope.stage, target)
 
@@ -67,6 +68,7 @@ def safe_move(
     """Absolute move that avoids collisions: refuse targets outside the limits, retract
     the needles, tilt flat (t = 0) before a rotation larger than the tolerance, rotate
     and translate, then tilt to the target."""
+    target = typed_model("target", StagePosition, target)
     microscope.stage.check_position(target)
     if microscope.backend.manipulator.inserted:
         yield from call(lambda: microscope.manipulator.retract())

@@ -16,6 +16,7 @@ from ._load import (
     config_to_yaml,
     load_config,
     parse_yaml,
+    read_yaml_text,
     save_config,
 )
 from ._microscope import MicroscopeConfig
@@ -62,5 +63,6 @@ __all__ = [
     "config_to_yaml",
     "load_config",
     "parse_yaml",
+    "read_yaml_text",
     "save_config",
 ]

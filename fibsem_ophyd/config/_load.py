@@ -48,6 +48,20 @@ def parse_yaml(text: str, source: str = "<string>") -> Any:
         raise ConfigError(f"malformed YAML in {where}: {problem}") from None
 
 
+def read_yaml_text(file: Path, what: str) -> str:
+    """The text of the YAML file `file` (`what` it is, for messages), or ConfigError: for a
+    file that cannot be read, and for one that is not UTF-8 text (e.g. a binary file)."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {file}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{what} {file} is not a UTF-8 YAML text file (byte 0x{exc.object[exc.start]:02x} "
+            f"at offset {exc.start} is not UTF-8; is it a binary file?)"
+        ) from None
+
+
 def config_from_dict(data: Any, source: str = "<dict>") -> MicroscopeConfig:
     """Validate a mapping (e.g. parsed YAML) into a MicroscopeConfig, or raise ConfigError."""
     if data is None:
@@ -70,10 +84,7 @@ def load_config(path: str | Path | None = None) -> MicroscopeConfig:
     ``advanced``). Every problem is reported at once in one ConfigError.
     """
     file = DEFAULT_CONFIG_PATH if path is None else Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read microscope configuration {file}: {exc}") from None
+    text = read_yaml_text(file, "microscope configuration")
     return config_from_dict(parse_yaml(text, str(file)), str(file))
 
 

@@ -1,9 +1,11 @@
 """Signals backed by a backend attribute (ophyd-async decision 0019 style).
 
-`backed_rw(float, backend, "hfw_m", units="m", check=...)` makes a SignalRW whose
-get reads `backend.hfw_m` and whose set first runs `check(value)` (which raises a
-clear error naming the field and its allowed range) and only then writes the
-backend. A refused value never reaches the hardware.
+`backed_rw(float, backend, "hfw_m", field="electron.hfw_m", units="m", check=...)`
+makes a SignalRW whose get reads `backend.hfw_m` and whose set first checks the
+value's type (`fibsem_ophyd.values.typed`: no strings for numbers, no "False" for a
+bool), then runs `check(value)` (a clear error naming the field and its allowed
+range), and only then writes the backend. A refused value reaches neither the
+hardware nor the signal: its setpoint (`locate()`) and readback keep the old value.
 """
 
 from __future__ import annotations
@@ -11,11 +13,68 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ophyd_async.core import SignalR, SignalRW, soft_signal_r_and_setter, soft_signal_rw
+from ophyd_async.core import (
+    SignalR,
+    SignalRW,
+    SoftSignalBackend,
+    soft_signal_r_and_setter,
+)
+
+from ..values import typed
 
 T = TypeVar("T")
 
 Check = Callable[[Any], None]
+
+
+class _ValidatedBackend(SoftSignalBackend[T]):
+    """A soft backend that validates a put before anything is cached or written.
+
+    SoftSignalBackend caches the setpoint (coerced: "True" -> True) before it calls
+    the setter; here the value is checked first, and the setpoint is restored if the
+    setter fails, so a refusal leaves the signal exactly as it was."""
+
+    validate: Callable[[Any], T]
+
+    async def put(self, value: Any) -> None:
+        checked = self.validate(value)
+        previous = self._setpoint
+        try:
+            await super().put(checked)
+        except BaseException:
+            self._setpoint = previous
+            raise
+
+
+def validator(
+    field: str, datatype: type[T], units: str | None, check: Check | None
+) -> Callable[[Any], T]:
+    """The type rule, then `check`: returns the value as `datatype` or raises."""
+
+    def validate(value: Any) -> T:
+        converted = typed(field, datatype, value, units)
+        if check is not None:
+            check(converted)
+        return converted
+
+    return validate
+
+
+def checked_rw(
+    datatype: type[T],
+    field: str,
+    getter: Callable[[], T],
+    setter: Callable[[T], None],
+    *,
+    units: str | None = None,
+    precision: int | None = None,
+    check: Check | None = None,
+    name: str = "",
+) -> SignalRW[T]:
+    """A read/write signal over `getter`/`setter`; `setter` only sees checked values."""
+    backend = _ValidatedBackend(datatype, getter(), units, precision, getter=getter, setter=setter)
+    backend.validate = validator(field, datatype, units, check)
+    return SignalRW(backend=backend, name=name)
 
 
 def backed_rw(
@@ -23,28 +82,28 @@ def backed_rw(
     backend: object,
     attr: str,
     *,
+    field: str | None = None,
     units: str | None = None,
     precision: int | None = None,
     check: Check | None = None,
     name: str = "",
 ) -> SignalRW[T]:
-    """A read/write signal bound to `backend.<attr>`, validated by `check` on set."""
+    """A read/write signal bound to `backend.<attr>`; errors name `field` (default attr)."""
 
     def getter() -> T:
         return datatype(getattr(backend, attr))  # type: ignore[call-arg]
 
     def setter(value: T) -> None:
-        if check is not None:
-            check(value)
         setattr(backend, attr, value)
 
-    return soft_signal_rw(
+    return checked_rw(
         datatype,
-        getter(),
+        field or attr,
+        getter,
+        setter,
         units=units,
         precision=precision,
-        getter=getter,
-        setter=setter,
+        check=check,
         name=name,
     )
 
@@ -68,10 +127,7 @@ def check_range(field: str, lo: float, hi: float, unit: str) -> Check:
     """A check that refuses values outside [lo, hi] and non-finite values."""
 
     def _check(value: float) -> None:
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{field}={value!r} is not a number ({unit or 'no unit'})") from None
+        v = typed(field, float, value, unit or None)
         if not (lo <= v <= hi):  # also false for NaN
             raise ValueError(
                 f"{field}={value!r} {unit} is outside the allowed range [{lo:g}, {hi:g}] {unit}"
@@ -86,11 +142,8 @@ def check_choice(field: str, allowed: list[Any], unit: str = "", rel_tol: float 
     def _check(value: Any) -> None:
         for a in allowed:
             if isinstance(a, (int, float)) and not isinstance(a, bool):
-                try:
-                    if abs(float(value) - a) <= rel_tol * abs(a):
-                        return
-                except (TypeError, ValueError):
-                    break
+                if abs(typed(field, float, value, unit or None) - a) <= rel_tol * abs(a):
+                    return
             elif value == a:
                 return
         shown = ", ".join(f"{a:g}" if isinstance(a, float) else str(a) for a in allowed)

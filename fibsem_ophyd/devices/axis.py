@@ -22,13 +22,15 @@ from ophyd_async.core import (
 )
 from ophyd_async.core import StandardReadableFormat as Format
 
+from ..values import typed
 from ._backed import backed_r
 from .limits import AxisLimits
 
 
 def check_axis_target(field: str, value: float, limits: AxisLimits) -> None:
-    """Raise ValueError naming the field and its range if `value` is not allowed."""
-    v = float(value)
+    """Raise ValueError naming the field and its range if `value` is not allowed (a
+    string or bool is refused by the type rule of `fibsem_ophyd.values`)."""
+    v = typed(field, float, value, limits.unit)
     if not math.isfinite(v):
         raise ValueError(f"{field}={value!r} {limits.unit} is not a finite number")
     if not (limits.minimum <= v <= limits.maximum):

@@ -1,8 +1,9 @@
 """A charged-particle column: its imaging settings as typed, validated signals.
 
 `ElectronBeam` and `IonBeam` (their own files) are this device with a beam name.
-Every setting is checked against the configured limits before it reaches the
-backend (`Beam.check(field, value)` runs the same check without writing, so a plan
+Every setting is checked for its type (`fibsem_ophyd.values.typed`: no strings for
+numbers, no "False" for a bool) and against the configured limits before it reaches
+the backend (`Beam.check(field, value)` runs the same check without writing, so a plan
 can refuse a multi-setting change before writing any of it); turning the beam on is
 refused while the chamber is vented.
 """
@@ -11,11 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ophyd_async.core import SignalR, SignalRW, StandardReadable, soft_signal_rw
+from ophyd_async.core import SignalR, SignalRW, StandardReadable
 from ophyd_async.core import StandardReadableFormat as Format
 
 from ..backend import BeamBackend, BeamName
-from ._backed import Check, backed_r, backed_rw, check_choice, check_range
+from ..values import typed
+from ._backed import Check, backed_r, backed_rw, check_choice, check_range, checked_rw
 from .interlocks import Interlocks
 from .limits import BeamLimits
 
@@ -96,7 +98,12 @@ class Beam(StandardReadable):
         with self.add_children_as_readables(Format.CONFIG_SIGNAL):
             for field, (datatype, units) in _FIELDS.items():
                 signal = backed_rw(
-                    datatype, backend, field, units=units, check=self._checks.get(field)
+                    datatype,
+                    backend,
+                    field,
+                    field=f"{beam}.{field}",
+                    units=units,
+                    check=self._checks.get(field),
                 )
                 setattr(self, field, signal)
             self.resolution = self._resolution_signal()
@@ -129,22 +136,24 @@ class Beam(StandardReadable):
         """Raise what writing `value` to `field` would raise, without writing it."""
         if field not in self._checks and field not in _FIELDS:
             raise ValueError(f"unknown imaging setting {field!r} for the {self.beam} beam")
+        datatype, units = _FIELDS.get(field, (str, None))  # the resolution is a str
+        checked = typed(f"{self.beam}.{field}", datatype, value, units)
         check = self._checks.get(field)
         if check is not None:
-            check(value)
+            check(checked)
 
     def _resolution_signal(self) -> SignalRW[str]:
-        b, check = self.backend, self._checks["resolution"]
+        b = self.backend
 
         def getter() -> str:
             return format_resolution(b.resolution_x_px, b.resolution_y_px)
 
         def setter(value: str) -> None:
-            check(value)
             w, h = (int(v) for v in value.split("x"))
             b.resolution_x_px, b.resolution_y_px = w, h
 
-        return soft_signal_rw(str, getter(), getter=getter, setter=setter)
+        field, check = f"{self.beam}.resolution", self._checks["resolution"]
+        return checked_rw(str, field, getter, setter, check=check)
 
     def _check_beam_on(self, value: bool) -> None:
         if value:

@@ -38,12 +38,14 @@ class FluorescenceMicroscope(StandardReadable):
                 str,
                 backend,
                 "channel",
+                field="fluorescence.channel",
                 check=check_choice("fluorescence.channel", list(limits.channels)),
             )
             self.exposure_time_s = backed_rw(
                 float,
                 backend,
                 "exposure_time_s",
+                field="fluorescence.exposure_time_s",
                 units="s",
                 check=check_range(
                     "fluorescence.exposure_time_s",
@@ -56,6 +58,7 @@ class FluorescenceMicroscope(StandardReadable):
                 float,
                 backend,
                 "excitation_power",
+                field="fluorescence.excitation_power",
                 check=check_range("fluorescence.excitation_power", 0.0, 1.0, ""),
             )
         super().__init__(name=name)

@@ -8,6 +8,7 @@ from ophyd_async.core import AsyncStatus, StandardReadable, soft_signal_r_and_se
 from ophyd_async.core import StandardReadableFormat as Format
 
 from ..backend import SputterCoaterBackend
+from ..values import typed
 from .interlocks import Interlocks
 
 
@@ -29,6 +30,8 @@ class SputterCoater(StandardReadable):
     @AsyncStatus.wrap
     async def coat(self, duration_s: float, current_a: float = 10e-3) -> None:
         """Sputter for `duration_s` seconds at plasma current `current_a` amperes."""
+        duration_s = typed("sputter_coater.duration_s", float, duration_s, "s")
+        current_a = typed("sputter_coater.current_a", float, current_a, "A")
         if not math.isfinite(duration_s) or not (0 < duration_s <= self._max_time_s):
             raise ValueError(
                 f"sputter_coater.duration_s={duration_s!r} s is outside the allowed range "

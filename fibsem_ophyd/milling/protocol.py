@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import ValidationError
 
-from fibsem_ophyd.config import ConfigError, parse_yaml
+from fibsem_ophyd.config import ConfigError, parse_yaml, read_yaml_text
 
 from ._errors import ProtocolError, protocol_error
 from ._protocol_models import (
@@ -57,10 +57,7 @@ def load_protocol(path: str | Path) -> LamellaProtocol:
     """Load and validate a protocol YAML file; malformed YAML names the file and line."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ProtocolError(f"cannot read lamella protocol {file}: {exc}") from None
-    try:
+        text = read_yaml_text(file, "lamella protocol")  # unreadable, or not UTF-8 text
         data = parse_yaml(text, str(file))  # also reads 1e-9 as a float
     except ConfigError as exc:
         raise ProtocolError(str(exc)) from None
