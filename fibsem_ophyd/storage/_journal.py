@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from ._private import open_file
+
 logger = logging.getLogger("fibsem_ophyd.storage")
 
 SUFFIX = ".jsonl"
@@ -44,10 +46,18 @@ def dumps(name: str, doc: dict) -> str:
 class RunJournal:
     """The journal file of one run; documents are appended as they are emitted."""
 
-    def __init__(self, directory: Path, run_uid: str, fsync_every_document: bool = False):
+    def __init__(
+        self,
+        directory: Path,
+        run_uid: str,
+        fsync_every_document: bool = False,
+        private: bool = True,
+    ):
         self.path = directory / f"{run_uid}{SUFFIX}"
         self._fsync_all = fsync_every_document
-        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (lives for the run)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        fd = open_file(self.path, flags, private)  # 0600: runs' metadata are the user's
+        self._file = open(fd, "a", encoding="utf-8")  # noqa: SIM115 (lives for the run)
         # Held while the run is live; the kernel drops it when the process dies,
         # which is how recovery tells a killed run from one still running.
         fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)

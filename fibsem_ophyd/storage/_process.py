@@ -1,14 +1,14 @@
-"""Start, find and stop the store's tiled server process.
+"""Spawn, find and terminate the store's tiled server process.
 
 The server runs in its own process (not a thread) so that it keeps its own
 GIL away from the RunEngine, survives a crashed or killed session (the next
-session adopts it through `server.json`), and can be killed cleanly.
+session adopts it through `server.json`), and can be killed cleanly. Which
+sessions use it, and when it stops, is decided in `_sharing.py`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -16,12 +16,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from ._lease import Lease
+from ._private import SERVER_UMASK, open_file
 from ._settings import LOCALHOST, StorageSettings
 
 logger = logging.getLogger("fibsem_ophyd.storage")
@@ -29,11 +30,13 @@ logger = logging.getLogger("fibsem_ophyd.storage")
 
 @dataclass
 class ServerHandle:
-    """A running local tiled server; `process` is None when it was adopted."""
+    """A running local tiled server; `process` is None when it was adopted; `lease`
+    is this session's claim on it (None once given back)."""
 
     pid: int
     port: int
     process: subprocess.Popen | None
+    lease: Lease | None = None
 
     @property
     def base_url(self) -> str:
@@ -55,27 +58,37 @@ def answers(base_url: str, api_key: str, timeout_s: float = 2.0) -> bool:
 
 
 def _pid_alive(pid: int) -> bool:
+    """True if `pid` runs; a zombie (exited, not yet reaped by its parent) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc: trust kill(0)
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
-@contextlib.contextmanager
-def _locked(settings: StorageSettings) -> Iterator[None]:
-    """Serialise start/stop between processes sharing one data folder."""
-    with open(settings.data_dir / "server.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+def is_server_of(pid: int, settings: StorageSettings) -> bool:
+    """True if `pid` is this folder's server (not a process that reused its pid)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return _pid_alive(pid)  # no /proc: the pid is the best we know
+    module = b"fibsem_ophyd.storage._serve"
+    if module not in argv or argv.index(module) + 1 >= len(argv):
+        return False
+    folder = os.fsdecode(argv[argv.index(module) + 1])
+    try:
+        return os.path.samefile(folder, settings.data_dir)
+    except OSError:
+        return False
 
 
-def _read_server_file(settings: StorageSettings) -> dict | None:
+def read_server_file(settings: StorageSettings) -> dict | None:
     try:
         return json.loads(settings.server_file.read_text())
     except (FileNotFoundError, json.JSONDecodeError):
@@ -83,39 +96,37 @@ def _read_server_file(settings: StorageSettings) -> dict | None:
 
 
 def find_running(settings: StorageSettings, api_key: str) -> ServerHandle | None:
-    record = _read_server_file(settings)
+    record = read_server_file(settings)
     if record is None or not _pid_alive(record["pid"]):
         return None
     handle = ServerHandle(record["pid"], record["port"], None)
     return handle if answers(handle.base_url, api_key) else None
 
 
-def start_server(settings: StorageSettings, api_key: str) -> ServerHandle:
-    """Adopt the data folder's running server, or start one and wait until it answers."""
-    with _locked(settings):
-        running = find_running(settings, api_key)
-        if running is not None:
-            logger.info("adopted tiled server pid %d on port %d", running.pid, running.port)
-            return running
-        settings.server_file.unlink(missing_ok=True)
-        log = open(settings.logs_dir / "server.log", "ab")  # noqa: SIM115 (child keeps it)
-        command = [sys.executable, "-m", "fibsem_ophyd.storage._serve"]
+def spawn(settings: StorageSettings, api_key: str) -> ServerHandle:
+    """Start a server on the folder and wait until it answers (hold `server.lock`)."""
+    settings.server_file.unlink(missing_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+    log = open_file(settings.logs_dir / "server.log", flags, settings.private)
+    command = [sys.executable, "-m", "fibsem_ophyd.storage._serve"]
+    sharing = "private" if settings.private else "shared"
+    try:
         process = subprocess.Popen(
-            [*command, str(settings.data_dir), str(settings.port)],
+            [*command, str(settings.data_dir), str(settings.port), sharing],
             env=_child_env(),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C in the session must not kill the store
+            umask=SERVER_UMASK if settings.private else -1,  # catalog.db etc. 0600
         )
-        log.close()
-        try:
-            handle = _wait_ready(settings, api_key, process)
-        except BaseException:
-            _terminate(process.pid, process)
-            raise
-    logger.info("started tiled server pid %d on port %d", handle.pid, handle.port)
-    return handle
+    finally:
+        os.close(log)  # the child has its own copy
+    try:
+        return _wait_ready(settings, api_key, process)
+    except BaseException:
+        terminate(process.pid, process)
+        raise
 
 
 def _child_env() -> dict[str, str]:
@@ -132,7 +143,7 @@ def _wait_ready(settings: StorageSettings, api_key: str, process: subprocess.Pop
         if process.poll() is not None:
             tail = (settings.logs_dir / "server.log").read_text(errors="replace")[-2000:]
             raise RuntimeError(f"tiled server exited with {process.returncode}:\n{tail}")
-        record = _read_server_file(settings)
+        record = read_server_file(settings)
         if record and record["pid"] == process.pid:
             handle = ServerHandle(process.pid, record["port"], process)
             if answers(handle.base_url, api_key, timeout_s=1.0):
@@ -141,7 +152,7 @@ def _wait_ready(settings: StorageSettings, api_key: str, process: subprocess.Pop
     raise TimeoutError(f"tiled server did not answer within {settings.startup_timeout_s} s")
 
 
-def _terminate(pid: int, process: subprocess.Popen | None, timeout_s: float = 15.0) -> None:
+def terminate(pid: int, process: subprocess.Popen | None, timeout_s: float = 15.0) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout_s
@@ -156,13 +167,3 @@ def _terminate(pid: int, process: subprocess.Popen | None, timeout_s: float = 15
         os.kill(pid, signal.SIGKILL)
     if process is not None:
         process.wait()
-
-
-def stop_server(settings: StorageSettings, handle: ServerHandle) -> None:
-    """Stop a server this process started (SIGTERM, then SIGKILL after 15 s)."""
-    with _locked(settings):
-        _terminate(handle.pid, handle.process)
-        record = _read_server_file(settings)
-        if record and record["pid"] == handle.pid:
-            settings.server_file.unlink(missing_ok=True)
-    logger.info("stopped tiled server pid %d", handle.pid)

@@ -8,6 +8,7 @@ detector flushes every frame before the documents describing it are emitted.
 from __future__ import annotations
 
 import logging
+import stat
 import time
 import uuid
 from collections import Counter
@@ -176,5 +177,5 @@ def _recover_one(client: Any, path: Path) -> str | None:
 
 def _set_aside(path: Path, folder: str) -> None:
     target = path.parent / folder
-    target.mkdir(exist_ok=True)
+    target.mkdir(exist_ok=True, mode=stat.S_IMODE(path.parent.stat().st_mode))  # as private
     path.replace(target / path.name)

@@ -1,7 +1,10 @@
-"""The tiled server process of the embedded store: `python -m fibsem_ophyd.storage._serve DIR PORT`.
+"""The tiled server process of the embedded store:
+`python -m fibsem_ophyd.storage._serve DIR PORT private|shared`.
 
 It reads the API key from DIR/api_key (never from argv, which other users can
 see), binds 127.0.0.1 only, and records its pid and port in DIR/server.json.
+With `private` it was started with umask 077 (`_private.SERVER_UMASK`): the
+catalog and everything else it writes is readable by this user only.
 """
 
 from __future__ import annotations
@@ -54,13 +57,13 @@ def _write_server_file(settings: StorageSettings, port: int) -> None:
     os.replace(tmp, settings.server_file)
 
 
-def serve(data_dir: Path, port: int) -> None:
+def serve(data_dir: Path, port: int, private: bool = True) -> None:
     # Frames are read while a detector may still hold them open (or was killed
     # holding them): that needs HDF5's single-writer/multiple-reader mode.
     os.environ.setdefault("TILED_HDF5_SWMR_DEFAULT", "1")
     import uvicorn
 
-    settings = StorageSettings(data_dir=data_dir, port=port)
+    settings = StorageSettings(data_dir=data_dir, port=port, private=private)
     api_key = ensure_api_key(settings.api_key_path)
     app = build_tiled_app(settings, api_key)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -72,4 +75,4 @@ def serve(data_dir: Path, port: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(Path(sys.argv[1]), int(sys.argv[2]))
+    serve(Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3:4] != ["shared"])

@@ -12,6 +12,8 @@ from pathlib import Path
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field
 
+from ._private import PrivateRotatingFileHandler, make_dir
+
 DATA_ENV_VAR = "FIBSEM_OPHYD_DATA"
 LOCALHOST = "127.0.0.1"
 LOG_MAX_BYTES = 5 * 1024 * 1024
@@ -35,6 +37,12 @@ class StorageSettings(BaseModel):
     (a facility's) and starts nothing; otherwise it serves `data_dir` on
     127.0.0.1. An explicit `data_dir` wins over `$FIBSEM_OPHYD_DATA`, which
     wins over the platform default.
+
+    `private` (default True): the data folder and everything the store writes
+    in it (catalog, frames, journals, logs) is readable by this user only —
+    folders 0700, files 0600 — and modes found looser are tightened at start.
+    False leaves modes to the umask of each process (e.g. for a group-readable
+    folder); the API key file is always 0600.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -48,6 +56,7 @@ class StorageSettings(BaseModel):
         False, description="fsync each journal line (power-loss safety; costs ms per frame)"
     )
     startup_timeout_s: float = 60.0
+    private: bool = Field(True, description="folders 0700 and files 0600 (owner only)")
 
     @property
     def remote(self) -> bool:
@@ -81,9 +90,21 @@ class StorageSettings(BaseModel):
     def server_file(self) -> Path:
         return self.data_dir / "server.json"
 
+    @property
+    def leases_dir(self) -> Path:
+        """One lease file per session using the local server (see `_lease.py`)."""
+        return self.data_dir / "leases"
+
     def make_dirs(self) -> None:
-        for folder in (self.frames_dir, self.writable_dir, self.journal_dir, self.logs_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+        make_dir(self.data_dir, self.private)
+        for folder in (
+            self.frames_dir,
+            self.writable_dir,
+            self.journal_dir,
+            self.logs_dir,
+            self.leases_dir,
+        ):
+            make_dir(folder, self.private)
 
 
 def ensure_api_key(path: Path) -> str:
@@ -115,7 +136,7 @@ def ensure_api_key(path: Path) -> str:
 
 def setup_logging(settings: StorageSettings, level: int = logging.INFO) -> logging.Handler:
     """Log `fibsem_ophyd` to `logs/fibsem-ophyd.log` (rotating, 5 MB x 5). Idempotent."""
-    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    make_dir(settings.logs_dir, settings.private)
     log_file = str(settings.logs_dir / "fibsem-ophyd.log")
     root = logging.getLogger("fibsem_ophyd")
     for handler in root.handlers:
@@ -123,9 +144,8 @@ def setup_logging(settings: StorageSettings, level: int = logging.INFO) -> loggi
             handler.baseFilename == os.path.abspath(log_file)
         ):
             return handler
-    handler = logging.handlers.RotatingFileHandler(
-        log_file, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
-    )
+    kind = PrivateRotatingFileHandler if settings.private else logging.handlers.RotatingFileHandler
+    handler = kind(log_file, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s")
     )

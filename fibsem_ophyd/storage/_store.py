@@ -8,8 +8,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ._process import ServerHandle, start_server, stop_server
+from ._private import make_dir, restrict_tree
+from ._process import ServerHandle
 from ._settings import StorageSettings, ensure_api_key, setup_logging
+from ._sharing import release_server, start_server
 
 logger = logging.getLogger("fibsem_ophyd.storage")
 
@@ -27,6 +29,10 @@ class EmbeddedStore:
     to tiled by a background thread, so a run's close does not wait for tiled.
     `flush()` waits until everything emitted so far is in tiled; `stop()` (and
     interpreter exit) drain the same way.
+
+    Sessions on one data folder share its server: the first starts it, the others
+    adopt it, and it runs until the last of them stops (or dies). With
+    `private` settings (the default) the folder and all it holds are 0700/0600.
     """
 
     def __init__(self, settings: StorageSettings | None = None, **overrides: Any):
@@ -64,24 +70,25 @@ class EmbeddedStore:
                 self.recover()
             return self
         self.settings.make_dirs()
+        if self.settings.private:
+            restrict_tree(self.settings.data_dir)  # what older versions left readable
         setup_logging(self.settings)
-        self._server = start_server(self.settings, self.api_key)
-        if self._server.process is not None:
-            atexit.register(self.stop)
+        self._server = start_server(self.settings, self.api_key)  # holds a lease
+        atexit.register(self.stop)
         if recover:
             self.recover()
         return self
 
     def stop(self, timeout_s: float = 60.0) -> None:
         """Write what the writers still hold to tiled (up to `timeout_s` each; the
-        journals keep the rest), then stop the server if this store started it
-        (an adopted one is left running)."""
+        journals keep the rest), then give the server back: it is stopped if no
+        other session uses it, whichever session started it."""
         for writer in self._writers:
             writer.close(timeout_s)
         server, self._server = self._server, None
-        if server is not None and server.process is not None:
+        if server is not None:
             atexit.unregister(self.stop)
-            stop_server(self.settings, server)
+            release_server(self.settings, server)
 
     def __enter__(self) -> EmbeddedStore:
         return self.start()
@@ -107,11 +114,14 @@ class EmbeddedStore:
 
         journal_dir = self.settings.journal_dir if self.settings.journal else None
         if journal_dir is not None:
-            journal_dir.mkdir(parents=True, exist_ok=True)
+            make_dir(journal_dir, self.settings.private)
+        private = self.settings.private
         writer = DurableTiledWriter(
             self.client().include_data_sources(),
             journal_dir,
             self.settings.fsync_every_document,
+            private_frames=self.settings.frames_dir if private else None,
+            private_journal=private,
         )
         self._writers.append(writer)
         return writer
@@ -141,13 +151,15 @@ class EmbeddedStore:
 
     def path_provider(self, subfolder: str | None = None) -> Any:
         """An ophyd-async PathProvider writing one uniquely named file per detector
-        per run under `frames/` (which the server may read)."""
+        per run under `frames/` (which the server may read). The folder is 0700 when
+        private; each file is made 0600 when the writer sees its stream resource."""
         from ophyd_async.core import StaticPathProvider, UUIDFilenameProvider
 
         folder: Path = self.settings.frames_dir
         if subfolder:
             folder = folder / subfolder
-        folder.mkdir(parents=True, exist_ok=True)
+        make_dir(self.settings.frames_dir, self.settings.private)
+        make_dir(folder, self.settings.private)
         return StaticPathProvider(UUIDFilenameProvider(), folder)
 
     def __repr__(self) -> str:

@@ -10,6 +10,10 @@ A failure to write to tiled never stops the experiment: it is logged, the
 run's journal is kept, and `EmbeddedStore.recover()` replays it later. A run's
 journal stays locked (so recovery leaves it alone) until tiled has the run.
 Call `flush()` (or `EmbeddedStore.flush()`) before reading back runs just taken.
+
+With `private_frames`, each frame file under that folder is made 0600 as its
+stream resource document passes (the detector created it with the session's
+umask, inside the 0700 frames folder that kept it private until then).
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ import weakref
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from ._journal import RunJournal
+from ._private import restrict
 from ._worker import OrderedWorker
 
 logger = logging.getLogger("fibsem_ophyd.storage")
@@ -70,12 +76,16 @@ class DurableTiledWriter:
         journal_dir: Path | None,
         fsync_every_document: bool = False,
         queue_size: int = QUEUE_SIZE,
+        private_frames: Path | None = None,
+        private_journal: bool = True,
     ):
         from bluesky_tiled_plugins import TiledWriter
 
         self._writer = TiledWriter(client)
         self._journal_dir = journal_dir
         self._fsync = fsync_every_document
+        self._private_frames = private_frames
+        self._private_journal = private_journal
         self._lock = threading.Lock()  # guards the two dicts below (RunEngine thread, close)
         self._journals: dict[str, RunJournal] = {}  # open runs
         self._run_of_descriptor: dict[str, str] = {}
@@ -88,7 +98,9 @@ class DurableTiledWriter:
             run_uid = _run_uid_of(name, doc, self._run_of_descriptor)
             runs = [run_uid] if run_uid is not None else list(self._journals)
             if name == "start" and self._journal_dir is not None:
-                self._journals[doc["uid"]] = RunJournal(self._journal_dir, doc["uid"], self._fsync)
+                self._journals[doc["uid"]] = RunJournal(
+                    self._journal_dir, doc["uid"], self._fsync, self._private_journal
+                )
             if name == "descriptor":
                 self._run_of_descriptor[doc["uid"]] = doc["run_start"]
             for uid in runs:
@@ -100,8 +112,16 @@ class DurableTiledWriter:
                 self._run_of_descriptor = {
                     d: r for d, r in self._run_of_descriptor.items() if r != doc["run_start"]
                 }
+        if name == "stream_resource" and self._private_frames is not None:
+            self._restrict_frames(doc)
         # blocks only when QUEUE_SIZE documents are waiting (bounded memory)
         self._worker.submit(partial(self._write, name, doc, runs, finished))
+
+    def _restrict_frames(self, resource: dict) -> None:
+        uri = urlparse(resource.get("uri", ""))
+        path = Path(uri.path)
+        if uri.scheme == "file" and self._private_frames in path.parents:
+            restrict(path)
 
     @property
     def pending(self) -> int:

@@ -16,7 +16,7 @@ from ophyd_async.sim import SimBlobDetector
 
 from fibsem_ophyd.storage import DurableTiledWriter, EmbeddedStore, read_images
 from fibsem_ophyd.storage._journal import pending_journals, read_journal
-from fibsem_ophyd.storage._process import stop_server
+from fibsem_ophyd.storage._sharing import stop_server
 from fibsem_ophyd.storage._worker import OrderedWorker
 
 HELPER = Path(__file__).with_name("killed_run.py")
