@@ -43,18 +43,24 @@ class ServerHandle:
         return f"http://{LOCALHOST}:{self.port}"
 
 
-def answers(base_url: str, api_key: str, timeout_s: float = 2.0) -> bool:
-    """True if a tiled server at `base_url` is ready and accepts `api_key`."""
+def probe(base_url: str, api_key: str, timeout_s: float = 2.0) -> int | None:
+    """The HTTP status of an authenticated request to the server (200: ready and
+    `api_key` accepted), or None when it does not answer (yet)."""
     try:
         with httpx.Client(trust_env=False, timeout=timeout_s) as http:
             if http.get(f"{base_url}/healthz").status_code != 200:
-                return False
+                return None
             reply = http.get(
                 f"{base_url}/api/v1/metadata/", headers={"Authorization": f"Apikey {api_key}"}
             )
-            return reply.status_code == 200
+            return reply.status_code
     except httpx.HTTPError:
-        return False
+        return None
+
+
+def answers(base_url: str, api_key: str, timeout_s: float = 2.0) -> bool:
+    """True if a tiled server at `base_url` is ready and accepts `api_key`."""
+    return probe(base_url, api_key, timeout_s) == 200
 
 
 def _pid_alive(pid: int) -> bool:
@@ -96,11 +102,26 @@ def read_server_file(settings: StorageSettings) -> dict | None:
 
 
 def find_running(settings: StorageSettings, api_key: str) -> ServerHandle | None:
+    """The folder's running server, or None. One that lives but is slow to answer
+    (busy, or still starting) is waited for up to `startup_timeout_s` rather than
+    joined by a second server on the same catalog; one that refuses the key, or
+    never answers, is stopped."""
     record = read_server_file(settings)
-    if record is None or not _pid_alive(record["pid"]):
+    if record is None or not is_server_of(record["pid"], settings):
         return None
     handle = ServerHandle(record["pid"], record["port"], None)
-    return handle if answers(handle.base_url, api_key) else None
+    deadline = time.monotonic() + settings.startup_timeout_s
+    while (status := probe(handle.base_url, api_key)) is None:
+        if not is_server_of(handle.pid, settings):
+            return None
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    if status == 200:
+        return handle
+    logger.warning("tiled server pid %d answers %s; stopping it", handle.pid, status)
+    terminate(handle.pid, None)
+    return None
 
 
 def spawn(settings: StorageSettings, api_key: str) -> ServerHandle:
@@ -112,7 +133,7 @@ def spawn(settings: StorageSettings, api_key: str) -> ServerHandle:
     sharing = "private" if settings.private else "shared"
     try:
         process = subprocess.Popen(
-            [*command, str(settings.data_dir), str(settings.port), sharing],
+            [*command, str(settings.data_dir.absolute()), str(settings.port), sharing],
             env=_child_env(),
             stdin=subprocess.DEVNULL,
             stdout=log,

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -167,4 +168,25 @@ def test_adopted_server_outlives_the_starter_process(tmp_path: Path) -> None:
         assert len(second.client()) == 0
     finally:
         second.stop()
+    assert _gone(pid)
+
+
+def test_busy_server_is_waited_for_not_doubled(tmp_path: Path) -> None:
+    """A server too busy to answer at once (here: stopped for 3 s) is adopted, not
+    joined by a second server on the same catalog."""
+    first = EmbeddedStore(data_dir=tmp_path / "data").start()
+    assert first._server is not None
+    pid = first._server.pid
+    second = EmbeddedStore(first.settings)
+    wake = threading.Timer(3.0, os.kill, (pid, signal.SIGCONT))
+    try:
+        os.kill(pid, signal.SIGSTOP)
+        wake.start()
+        second.start()
+        assert second._server is not None and second._server.pid == pid
+    finally:
+        wake.cancel()
+        os.kill(pid, signal.SIGCONT)
+        second.stop()
+        first.stop()
     assert _gone(pid)
