@@ -60,6 +60,7 @@ def limits_from_config(config: MicroscopeConfig) -> MicroscopeLimits:
             z_m=_axis(sl.z_m, "m"),
             r_deg=_axis(sl.r_deg, "deg"),
             t_deg=_axis(sl.t_deg, "deg"),
+            repeatability_m=config.stage.repeatability_m,
         ),
         manipulator=ManipulatorLimits(
             x_m=_axis(ml.x_m, "m"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import yaml
@@ -29,7 +29,10 @@ class StageRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     stage: str
-    outcome: str = Field(description="'success' or 'fail'")
+    outcome: Literal["success", "fail", "interrupted"] = Field(
+        description="'success', 'fail' (the lamella is given up, `note` says why) or "
+        "'interrupted' (abort/stop/halt: run again when the experiment is resumed)"
+    )
     clock_start_s: float
     clock_stop_s: float
     run_uids: list[str] = Field(default_factory=list)
@@ -43,6 +46,9 @@ class Lamella(BaseModel):
     site: StagePosition = Field(description="The pose the site was chosen at (raw)")
     poses: dict[str, StagePosition] = Field(
         default_factory=dict, description="Confirmed, centred pose per orientation"
+    )
+    reference_hfw_m: dict[str, float] = Field(
+        default_factory=dict, description="Field width of each orientation's reference, m"
     )
     stages_done: list[str] = Field(default_factory=list)
     failed: str | None = None
@@ -94,10 +100,17 @@ class Experiment(BaseModel):
     def reference_path(self, lamella: str, orientation: str) -> Path:
         return self.folder / "references" / f"{lamella}-{orientation}.npy"
 
-    def save_reference(self, lamella: str, orientation: str, image: np.ndarray) -> None:
+    def save_reference(
+        self, lamella: str, orientation: str, image: np.ndarray, hfw_m: float | None = None
+    ) -> None:
+        """Keep `image` (taken at field width `hfw_m`) as the lamella's reference for
+        `orientation`; later visits align to it at the same field width."""
         path = self.reference_path(lamella, orientation)
         path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, np.asarray(image))
+        if hfw_m is not None:
+            self.lamellae[lamella].reference_hfw_m[orientation] = float(hfw_m)
+            self.save()
 
     def reference(self, lamella: str, orientation: str) -> np.ndarray | None:
         path = self.reference_path(lamella, orientation)
@@ -108,6 +121,6 @@ class Experiment(BaseModel):
         lam.history.append(record)
         if record.outcome == "success" and record.stage not in lam.stages_done:
             lam.stages_done.append(record.stage)
-        if record.outcome != "success":
+        if record.outcome == "fail":
             lam.failed = f"{record.stage}: {record.note}"
         self.save()

@@ -2,7 +2,8 @@
 
 A plan asks (where to mill, which detection to trust); a supervisor accepts, moves
 the proposal (a correction in metres, image plane, x right, y up), or aborts.
-`AutoSupervisor` accepts everything; `TerminalSupervisor` prompts on the terminal;
+`AutoSupervisor` accepts what passed its checks and fails the site on a failed check;
+`TerminalSupervisor` prompts on the terminal;
 `CallbackSupervisor` hands the question to any function — a napari widget, a web UI
 or a test. The `Supervisor` device records every question and answer as event data.
 """
@@ -28,6 +29,11 @@ class Question(BaseModel):
     message: str = ""
     proposal_x_m: float = 0.0
     proposal_y_m: float = 0.0
+    problem: str = Field(
+        "",
+        description="Why the plan could not decide by itself (a check its result failed); "
+        "empty for a routine confirmation",
+    )
 
 
 class Answer(BaseModel):
@@ -55,11 +61,14 @@ class SupervisorBackend(Protocol):
 
 
 class AutoSupervisor:
-    """Automatic mode: accept every proposal."""
+    """Automatic mode: accept every proposal that passed its checks; a question that
+    comes with a problem (a failed check) has no one to answer it, so the site fails."""
 
     name = "automatic"
 
     async def ask(self, question: Question) -> Answer:
+        if question.problem:
+            return Answer(action="abort", note=f"automatic: {question.problem}")
         return Answer(action="accept", note="automatic")
 
 
@@ -101,8 +110,9 @@ class TerminalSupervisor:
         self._prompt = prompt
 
     async def ask(self, question: Question) -> Answer:
+        problem = f"\n  PROBLEM: {question.problem}" if question.problem else ""
         text = (
-            f"[{question.site} {question.stage}] {question.message} "
+            f"[{question.site} {question.stage}] {question.message}{problem} "
             f"(proposal {question.proposal_x_m * 1e6:.2f}, {question.proposal_y_m * 1e6:.2f} µm)"
             "\n  accept [Enter] | move 'm DX DY' (µm) | abort 'x' > "
         )

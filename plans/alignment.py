@@ -21,6 +21,7 @@ from bluesky.utils import MsgGenerator, plan
 from fibsem_ophyd.state import BeamSettings
 
 from ._md import plan_md
+from ._run import run_decorator
 from .movement import stable_move
 
 ALIGN_SETTINGS = (
@@ -35,8 +36,22 @@ def _rot(deg: float, x: float, y: float) -> tuple[float, float]:
     return c * x - s * y, s * x + c * y
 
 
+MIN_SCORE = 0.3  # below: the image is not of the reference's scene
+MIN_PEAK_RATIO = 1.0  # below: two shifts match about as well (a periodic or bland scene)
+RETRIES = 1  # fresh images after an untrusted registration
+
+
+def registration_problem(score: float, peak_ratio: float) -> str:
+    """Why a registration is not to be trusted ("" when it is)."""
+    if not (math.isfinite(score) and score >= MIN_SCORE):
+        return f"match score {score:.2f} < {MIN_SCORE} (not the reference's scene)"
+    if not (peak_ratio >= MIN_PEAK_RATIO):
+        return f"ambiguous match: peak ratio {peak_ratio:.2f} < {MIN_PEAK_RATIO}"
+    return ""
+
+
 @plan
-def _measure(microscope: Any, beam: str) -> MsgGenerator[tuple[float, float, float]]:
+def _measure(microscope: Any, beam: str) -> MsgGenerator[tuple[float, float, float, float]]:
     det, aligner = microscope.detector(beam), microscope.aligner(beam)
     b = microscope.beam(beam)
     yield from bps.trigger(det, wait=True)
@@ -50,11 +65,12 @@ def _measure(microscope: Any, beam: str) -> MsgGenerator[tuple[float, float, flo
     sx = yield from bps.rd(aligner.shift_x_px)
     sy = yield from bps.rd(aligner.shift_y_px)
     score = yield from bps.rd(aligner.score)
-    return sx, sy, score
+    ratio = yield from bps.rd(aligner.peak_ratio)
+    return sx, sy, score, ratio
 
 
 @plan
-def _correct(
+def correct_offset(
     microscope: Any, beam: str, dx_m: float, dy_m: float, use_stage: bool
 ) -> MsgGenerator[str]:
     """Undo an apparent offset (dx, dy) of the content; returns 'beam_shift' or 'stage'."""
@@ -90,13 +106,18 @@ def align(
     max_steps: int = 3,
     threshold_px: float = 0.5,
     use_stage: bool = True,
+    max_shift_m: float | None = None,
     md: dict | None = None,
-) -> MsgGenerator[dict[str, float]]:
+) -> MsgGenerator[dict[str, Any]]:
     """Align `beam`'s view to `reference` (an earlier image of the same place).
 
     Acquires with the reference's settings when given, registers, corrects, and repeats
-    up to `max_steps` corrections until the residual is below `threshold_px`. Returns
-    the last measurement {shift_x_px, shift_y_px, score, steps}.
+    up to `max_steps` corrections until the residual is below `threshold_px`. A
+    registration with a low score or an ambiguous peak is not acted on: a fresh image is
+    taken (`RETRIES`), then the alignment gives up. `max_shift_m` (image plane) limits
+    the search to shifts the stage can plausibly have. Returns the last measurement
+    {shift_x_px, shift_y_px, score, peak_ratio, steps, converged, problem}: `converged`
+    False with the reason in `problem` when the view was not brought to the reference.
     """
     det = microscope.detector(beam)
     ref = np.asarray(reference)
@@ -128,23 +149,32 @@ def align(
         md,
     )  # fmt: skip
 
-    # run_decorator returns the run uid, not the inner plan's value: keep it here.
-    last: dict[str, float] = {}
-
     @bpp.stage_decorator([det])
-    @bpp.run_decorator(md=_md)
-    def inner() -> MsgGenerator[None]:
+    @run_decorator(md=_md)
+    def inner() -> MsgGenerator[dict[str, Any]]:
         yield from bps.mv(aligner.reference, ref)
-        step = 0
+        yield from bps.mv(aligner.max_shift_m, max_shift_m or 0.0)
+        step, retries = 0, 0
         while True:
-            sx, sy, score = yield from _measure(microscope, beam)
-            last.update(shift_x_px=sx, shift_y_px=sy, score=score, steps=step)
-            if math.hypot(sx, sy) <= threshold_px or step >= max_steps:
-                return
+            sx, sy, score, ratio = yield from _measure(microscope, beam)
+            last = {"shift_x_px": sx, "shift_y_px": sy, "score": score, "peak_ratio": ratio,
+                    "steps": step, "converged": False, "problem": ""}  # fmt: skip
+            problem = registration_problem(score, ratio)
+            if problem and retries < RETRIES:
+                retries += 1
+                continue
+            if problem:
+                return {**last, "problem": problem}
+            if math.hypot(sx, sy) <= threshold_px:
+                return {**last, "converged": True}
+            if step >= max_steps:
+                return {**last, "problem": (
+                    f"not aligned after {step} corrections: residual "
+                    f"{math.hypot(sx, sy):.2f} px > {threshold_px} px")}  # fmt: skip
             ps = yield from bps.rd(microscope.beam(beam).pixel_size_m)
             # The content sits at (sx, -sy)·ps from where it was: bring it back.
-            yield from _correct(microscope, beam, sx * ps, -sy * ps, use_stage)
+            yield from correct_offset(microscope, beam, sx * ps, -sy * ps, use_stage)
             step += 1
 
-    yield from inner()
-    return last
+    result = yield from inner()
+    return result

@@ -14,6 +14,7 @@ import bluesky.preprocessors as bpp
 from bluesky.utils import MsgGenerator, plan
 
 from ._md import plan_md
+from ._run import run_decorator
 from .stubs import call
 
 
@@ -35,7 +36,7 @@ def gis_deposition(
         )
     _md = plan_md(m, "gis_deposition", {"duration_s": duration_s, "heat": heat}, md)
 
-    @bpp.run_decorator(md=_md)
+    @run_decorator(md=_md)
     def inner() -> MsgGenerator[None]:
         if heat:
             yield from bps.mv(m.gis.heater_on, True)
@@ -65,7 +66,7 @@ def sputter_coat(
     m = microscope
     _md = plan_md(m, "sputter_coat", {"duration_s": duration_s, "current_a": current_a}, md)
 
-    @bpp.run_decorator(md=_md)
+    @run_decorator(md=_md)
     def inner() -> MsgGenerator[None]:
         yield from call(lambda: m.sputter_coater.coat(duration_s, current_a))
         yield from bps.trigger_and_read([m.sputter_coater, m.clock_s], name="primary")

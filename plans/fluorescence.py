@@ -20,6 +20,7 @@ from fibsem_ophyd.backend import StagePosition
 from fibsem_ophyd.config import MicroscopeConfig
 
 from ._md import plan_md
+from ._run import run_decorator
 from .movement import safe_move
 from .stubs import read_pose
 
@@ -100,7 +101,7 @@ def acquire_channels(
     _md = plan_md(microscope, "acquire_channels", args, {**args, **(md or {})})
 
     @bpp.stage_decorator([cam])
-    @bpp.run_decorator(md=_md)
+    @run_decorator(md=_md)
     def inner() -> MsgGenerator[None]:
         yield from bps.mv(fm.exposure_time_s, exposure_s)
         for channel in channels:
@@ -151,7 +152,7 @@ def acquire_z_stack(
     _md = plan_md(microscope, "acquire_z_stack", args, {**args, "planes": n, **(md or {})})
 
     @bpp.stage_decorator([cam])
-    @bpp.run_decorator(md=_md)
+    @run_decorator(md=_md)
     def inner() -> MsgGenerator[None]:
         yield from bps.mv(fm.channel, channel)
         if exposure_s is not None:

@@ -18,6 +18,7 @@ from bluesky.utils import MsgGenerator, plan
 from fibsem_ophyd.image_metrics import contrast_step, fit_peak
 
 from ._md import plan_md
+from ._run import run_decorator
 from .imaging import check_beam, validate_settings
 
 
@@ -82,7 +83,7 @@ def autofocus(
         return fit_peak(wds, values)
 
     @bpp.stage_decorator([det])
-    @bpp.run_decorator(md=_md)
+    @run_decorator(md=_md)
     def inner() -> MsgGenerator[None]:
         result["sharpness_before"] = yield from measure(wd0)
         best = yield from sweep(wd0, span_m)
@@ -130,7 +131,7 @@ def autocontrast(
     result: dict[str, float] = {}
 
     @bpp.stage_decorator([det])
-    @bpp.run_decorator(md=_md)
+    @run_decorator(md=_md)
     def inner() -> MsgGenerator[None]:
         for step in range(max_steps + 1):
             c = yield from bps.rd(b.detector_contrast)

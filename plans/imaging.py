@@ -21,6 +21,7 @@ from fibsem_ophyd.backend import ReducedArea
 from fibsem_ophyd.values import typed_number
 
 from ._md import plan_md
+from ._run import run_decorator
 
 BEAMS = ("electron", "ion")
 
@@ -73,7 +74,7 @@ def acquire_image(
     _md = plan_md(microscope, "acquire_image", {"beam": beam}, {"beam": beam, **(md or {})})
 
     @bpp.stage_decorator([det])
-    @bpp.run_decorator(md=_md)
+    @run_decorator(md=_md)
     def inner() -> MsgGenerator[None]:
         yield from read_image(microscope, beam)
 
@@ -87,7 +88,7 @@ def acquire_both(microscope: Any, md: dict | None = None) -> MsgGenerator[str]:
     _md = plan_md(microscope, "acquire_both", {}, md)
 
     @bpp.stage_decorator(dets)
-    @bpp.run_decorator(md=_md)
+    @run_decorator(md=_md)
     def inner() -> MsgGenerator[None]:
         for beam in BEAMS:
             yield from read_image(microscope, beam, stream=beam)
@@ -124,7 +125,7 @@ def reference_images(
         saved[beam] = yield from bps.rd(microscope.beam(beam).hfw_m)
 
     @bpp.stage_decorator(dets)
-    @bpp.run_decorator(md=_md)
+    @run_decorator(md=_md)
     def inner() -> MsgGenerator[None]:
         for h in hfws:
             for beam in BEAMS:
@@ -160,7 +161,7 @@ def acquire_reduced_area(
     _md = plan_md(microscope, "acquire_reduced_area", extra, {**extra, **(md or {})})
 
     @bpp.stage_decorator([det])
-    @bpp.run_decorator(md=_md)
+    @run_decorator(md=_md)
     def inner() -> MsgGenerator[None]:
         yield from read_image(microscope, beam)
 

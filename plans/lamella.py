@@ -9,7 +9,6 @@ to that reference by beam shift. Patterns are laid out about the ion image centr
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import bluesky.plan_stubs as bps
@@ -23,10 +22,12 @@ from fibsem_ophyd.milling import LamellaProtocol
 from fibsem_ophyd.supervision import Question
 
 from ._md import plan_md
+from ._run import run_decorator
 from .alignment import align
-from .movement import safe_move, stable_move, vertical_move
+from .movement import safe_move
+from .site_finding import centre_in_beam, plausible_correction_m
 from .stubs import read_pose
-from .supervision import ask
+from .supervision import ask_in_run
 
 ORIENTATION = {
     "select": "milling",
@@ -39,7 +40,11 @@ ORIENTATION = {
     "polish": "milling",
 }
 DETECT_HFW_M = 150e-6
-MIN_SCORE = 0.3
+# A site's first reference is taken at the detection field width, where the grid
+# square's four edges are in view: a reference of featureless ice alone (80 µm inside a
+# 90 µm square) pins the image vertical but leaves the horizontal to noise. Once the
+# fiducial is milled, the setup stage takes a new reference at the protocol's width.
+ALIGNED_PX = 0.25  # residual that counts as aligned (at 150 µm: 25 nm)
 
 
 def orientation_pose(microscope: Any, protocol: LamellaProtocol, orientation: str) -> StagePosition:
@@ -74,57 +79,29 @@ def goto(
 
 
 @plan
-def _detect(microscope: Any, beam: str, site: str, stage: str) -> MsgGenerator[tuple]:
-    """Acquire, find the site centre, let the supervisor confirm or correct it."""
-    det, feat = microscope.detector(beam), microscope.features(beam)
-    yield from bps.trigger(det, wait=True)
-    yield from bps.trigger(feat, wait=True)
-    yield from bps.create(f"detection_{beam}")
-    for device in (det, feat, microscope.stage):
-        yield from bps.read(device)
-    yield from bps.save()
-    dx = yield from bps.rd(feat.dx_m)
-    dy = yield from bps.rd(feat.dy_m)
-    score = yield from bps.rd(feat.score)
-    if score < MIN_SCORE:
-        return 0.0, 0.0, score
-    answer = yield from ask(
-        microscope,
-        Question(kind="point", site=site, stage=stage, message=f"site centre in the {beam} image",
-                 proposal_x_m=dx, proposal_y_m=dy),
-    )  # fmt: skip
-    return dx + answer.dx_m, dy + answer.dy_m, score
-
-
-@plan
 def centre_on_site(
     microscope: Any,
     experiment: Experiment,
     lamella: str,
-    protocol: LamellaProtocol,
     orientation: str,
     reference_hfw_m: float,
+    stage: str = "select",
     md: dict | None = None,
 ) -> MsgGenerator[StagePosition]:
     """Find the site in the SEM and centre it (stable move), then in the FIB (vertical
-    move); keep the centred pose, and take an ion reference image for this orientation
-    (its own run: a detector's frames stay in one stream per run)."""
+    move), each detection checked (plans/site_finding.py); keep the centred pose, and take
+    an ion reference image for this orientation (its own run: a detector's frames stay
+    in one stream per run). `stage` names the workflow stage that asked."""
     m = microscope
     _md = plan_md(m, "centre_on_site", {"orientation": orientation},
-                  {"lamella": lamella, "workflow_stage": "select", **(md or {})})  # fmt: skip
+                  {"lamella": lamella, "workflow_stage": stage, **(md or {})})  # fmt: skip
 
     @bpp.stage_decorator([m.sem, m.fib])
-    @bpp.run_decorator(md=_md)
+    @run_decorator(md=_md)
     def inner() -> MsgGenerator[StagePosition]:
         yield from bps.mv(m.electron_beam.hfw_m, DETECT_HFW_M, m.ion_beam.hfw_m, DETECT_HFW_M)
-        for _ in range(2):
-            dx, dy, _score = yield from _detect(m, "electron", lamella, "select")
-            if math.hypot(dx, dy) > 20e-9:
-                yield from stable_move(m, dx, dy, "electron")
-        for _ in range(2):
-            _dx, dy, _score = yield from _detect(m, "ion", lamella, "select")
-            if abs(dy) > 20e-9:
-                yield from vertical_move(m, dy)
+        yield from centre_in_beam(m, "electron", lamella, stage)
+        yield from centre_in_beam(m, "ion", lamella, stage)
 
     yield from inner()
     pose = yield from read_pose(m)
@@ -150,13 +127,13 @@ def take_reference(
                   {"lamella": lamella, **(md or {})})  # fmt: skip
 
     @bpp.stage_decorator([m.fib])
-    @bpp.run_decorator(md=_md)
+    @run_decorator(md=_md)
     def inner() -> MsgGenerator[None]:
         yield from bps.mv(m.ion_beam.hfw_m, reference_hfw_m)
         yield from bps.trigger_and_read([m.fib, m.stage, m.clock_s], name="reference")
 
     yield from inner()
-    experiment.save_reference(lamella, orientation, m.fib.last_frame)
+    experiment.save_reference(lamella, orientation, m.fib.last_frame, reference_hfw_m)
 
 
 @plan
@@ -169,13 +146,28 @@ def align_to_reference(
     attempts: int,
     md: dict | None = None,
 ) -> MsgGenerator[dict]:
-    """Beam-shift alignment of the ion view to this lamella's reference image."""
+    """Beam-shift alignment of the ion view to this lamella's reference image, checked:
+    an alignment that does not converge with trusted registrations is tried once more
+    from fresh images, then handed to the supervisor with the reason (the automatic
+    supervisor fails the site)."""
+    m = microscope
     reference = experiment.reference(lamella, orientation)
     if reference is None:
         raise RuntimeError(f"{lamella} has no {orientation} reference; centre on the site first")
-    yield from bps.mv(microscope.ion_beam.hfw_m, reference_hfw_m)
-    result = yield from align(
-        microscope, "ion", reference, max_steps=attempts, threshold_px=0.5,
-        md={"lamella": lamella, **(md or {})},
+    # The field width the reference was taken at (older experiments: the one given).
+    hfw = experiment.lamellae[lamella].reference_hfw_m.get(orientation, reference_hfw_m)
+    yield from bps.mv(m.ion_beam.hfw_m, hfw)
+    result: dict = {}
+    for _try in range(2):
+        result = yield from align(
+            m, "ion", reference, max_steps=attempts, threshold_px=ALIGNED_PX,
+            max_shift_m=plausible_correction_m(m), md={"lamella": lamella, **(md or {})},
+        )  # fmt: skip
+        if result["converged"]:
+            return result
+    stage = (md or {}).get("workflow_stage", "")
+    yield from ask_in_run(
+        m, Question(kind="continue", site=lamella, stage=stage, problem=result["problem"],
+                    message=f"alignment to the {orientation} reference"),
     )  # fmt: skip
     return result

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import bluesky.plan_stubs as bps
-import bluesky.preprocessors as bpp
 from bluesky.utils import MsgGenerator, plan
 
 from fibsem_ophyd.milling import MillingParameters, MillingStage, RectanglePattern
 from fibsem_ophyd.milling._liftout_settings import LiftoutSettings
 
 from ._md import plan_md
+from ._run import run_decorator
 from .deposition import gis_deposition
 from .milling import run_milling
 from .stubs import call
@@ -57,7 +57,7 @@ def _step(
     """Run `body()` (a plan) as one run of the lift-out; record the needle before/after."""
     md = {"lamella": progress.lamella, "workflow_stage": stage, "liftout_step": name}
 
-    @bpp.run_decorator(md=plan_md(m, name, args or {}, md))
+    @run_decorator(md=plan_md(m, name, args or {}, md))
     def inner() -> MsgGenerator[None]:
         yield from bps.trigger_and_read([m.manipulator, m.clock_s], name="before")
         yield from body()

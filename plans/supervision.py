@@ -10,6 +10,9 @@ from bluesky.utils import MsgGenerator, plan
 
 from fibsem_ophyd.supervision import Answer, Question
 
+from ._md import plan_md
+from ._run import run_decorator
+
 
 class SupervisorAbort(RuntimeError):
     """The supervisor chose to abort."""
@@ -29,3 +32,16 @@ def ask(microscope: Any, question: Question) -> MsgGenerator[Answer]:
     if answer.action == "abort":
         raise SupervisorAbort(f"supervisor aborted at {question.site} {question.stage}: {note}")
     return answer
+
+
+@plan
+def ask_in_run(microscope: Any, question: Question) -> MsgGenerator[Answer]:
+    """`ask` inside a small run of its own (metadata: lamella, workflow stage)."""
+    _md = plan_md(microscope, "supervise", {"kind": question.kind},
+                  {"lamella": question.site, "workflow_stage": question.stage})  # fmt: skip
+
+    @run_decorator(md=_md)
+    def inner() -> MsgGenerator[Answer]:
+        return (yield from ask(microscope, question))
+
+    return (yield from inner())

@@ -3,7 +3,9 @@
 
 Progress lives in an `Experiment` folder: every lamella records which stages are
 done, so re-running skips them (resumable). A failed stage marks its lamella failed
-and the workflow carries on with the others.
+with the reason and the workflow carries on with the others; bluesky's control
+exceptions (abort, stop, halt, a failed pause) are never caught: they end the whole
+workflow, and the stage they interrupted is recorded as 'interrupted'.
 """
 
 from __future__ import annotations
@@ -19,13 +21,22 @@ from fibsem_ophyd.backend import StagePosition
 from fibsem_ophyd.experiment import WORKFLOW_STAGES, Experiment, StageRecord
 from fibsem_ophyd.milling import LamellaProtocol, MillingStage, milling_stages
 from fibsem_ophyd.supervision import Question
+from fibsem_ophyd.values import typed_model
 
-from ._md import plan_md
-from .lamella import ORIENTATION, align_to_reference, centre_on_site, goto, take_reference
+from ._run import CONTROL
+from .lamella import (
+    DETECT_HFW_M,
+    ORIENTATION,
+    align_to_reference,
+    centre_on_site,
+    goto,
+    take_reference,
+)
 from .landing import landing_stage, liftout_stage
 from .liftout import LiftoutProgress
 from .milling import run_milling
-from .supervision import ask
+from .stubs import call
+from .supervision import ask_in_run
 
 
 def workflow_stages(protocol: LamellaProtocol) -> list[str]:
@@ -55,22 +66,11 @@ def _supervise_patterns(
     microscope: Any, lamella: str, stage: str, stages: list[MillingStage]
 ) -> MsgGenerator[list[MillingStage]]:
     """Ask the supervisor about the patterns (inside a small run); move them if asked."""
-    _md = plan_md(microscope, "supervise_patterns", {"stage": stage},
-                  {"lamella": lamella, "workflow_stage": stage})  # fmt: skip
-
-    answers: list[Any] = []
-
-    @bpp.run_decorator(md=_md)
-    def inner() -> MsgGenerator[None]:
-        answer = yield from ask(
-            microscope,
-            Question(kind="patterns", site=lamella, stage=stage,
-                     message=f"{len(stages)} milling stage(s) about the image centre"),
-        )  # fmt: skip
-        answers.append(answer)
-
-    yield from inner()  # run_decorator returns the run uid, so the answer comes back here
-    answer = answers[0]
+    answer = yield from ask_in_run(
+        microscope,
+        Question(kind="patterns", site=lamella, stage=stage,
+                 message=f"{len(stages)} milling stage(s) about the image centre"),
+    )  # fmt: skip
     if answer.action != "move":
         return stages
     return [
@@ -94,18 +94,30 @@ def run_stage(
     t0 = yield from bps.rd(m.clock_s)
     outcome, note = "success", ""
     progress = liftout if liftout is not None else LiftoutProgress(lamella)
+
+    def record(t1: float) -> None:
+        experiment.record(
+            lamella,
+            StageRecord(stage=stage, outcome=outcome, clock_start_s=t0, clock_stop_s=t1,
+                        note=note),
+        )  # fmt: skip
+
     try:
         if stage in LIFTOUT_STAGES:
             yield from LIFTOUT_STAGES[stage](m, experiment, lamella, protocol, progress)
         else:
             yield from _lamella_stage(m, experiment, lamella, protocol, stage)
+    except GeneratorExit:  # RE.halt(): no messages may be sent any more
+        outcome, note = "interrupted", "halted (RE.halt)"
+        record(t0)
+        raise
+    except CONTROL as err:  # abort, stop, a failed pause: the whole workflow ends now
+        outcome, note = "interrupted", f"interrupted by {type(err).__name__}"
+        record((yield from bps.rd(m.clock_s)))
+        raise
     except Exception as err:  # recorded, and the workflow moves on to the next lamella
         outcome, note = "fail", f"{type(err).__name__}: {err}"
-    t1 = yield from bps.rd(m.clock_s)
-    experiment.record(
-        lamella,
-        StageRecord(stage=stage, outcome=outcome, clock_start_s=t0, clock_stop_s=t1, note=note),
-    )
+    record((yield from bps.rd(m.clock_s)))
 
 
 LIFTOUT_STAGES = {"liftout": liftout_stage, "landing": landing_stage}
@@ -121,7 +133,7 @@ def _lamella_stage(
     ref_hfw = protocol.stages.setup.alignment_hfw_m
     yield from goto(m, lam, protocol, orientation)
     if orientation not in lam.poses or stage == "select":
-        yield from centre_on_site(m, experiment, lamella, protocol, orientation, ref_hfw)
+        yield from centre_on_site(m, experiment, lamella, orientation, DETECT_HFW_M, stage)
     else:
         settings = _settings(protocol, stage)
         yield from align_to_reference(
@@ -159,27 +171,59 @@ def autolamella(
     experiment: Experiment | None = None,
 ) -> MsgGenerator[Experiment]:
     """Every stage of the protocol over every site, stage by stage across sites.
-    Stages a lamella has done are skipped; a failed lamella is left alone."""
-    if not sites:
-        raise ValueError("autolamella needs at least one site")
-    for name, pose in sites.items():
-        microscope.stage.check_position(pose)
-        if not name:
-            raise ValueError("site names must not be empty")
+    Stages a lamella has done are skipped; a failed lamella is left alone. Abort, stop
+    or halt end the whole workflow at once (the stage in progress is recorded as
+    interrupted and runs again when the experiment is resumed); milling is halted and
+    every needle retracted on the way out."""
+    sites = _checked_sites(microscope, sites)
     exp = _experiment(microscope, sites, experiment)
     exp.protocol = protocol.name
-    for stage in workflow_stages(protocol):
-        if stage == "landing":
-            continue  # run with "liftout", lamella by lamella: one needle, one lamella
-        for name in sites:
-            lam = exp.lamellae[name]
-            if lam.failed or lam.done(stage):
-                continue
-            progress = LiftoutProgress(name)
-            yield from run_stage(microscope, exp, name, protocol, stage, progress)
-            if stage == "liftout" and not lam.failed and not lam.done("landing"):
-                yield from run_stage(microscope, exp, name, protocol, "landing", progress)
+
+    def stages() -> MsgGenerator[None]:
+        for stage in workflow_stages(protocol):
+            if stage == "landing":
+                continue  # run with "liftout", lamella by lamella: one needle, one lamella
+            for name in sites:
+                lam = exp.lamellae[name]
+                if lam.failed or lam.done(stage):
+                    continue
+                progress = LiftoutProgress(name)
+                yield from run_stage(microscope, exp, name, protocol, stage, progress)
+                if stage == "liftout" and not lam.failed and not lam.done("landing"):
+                    yield from run_stage(microscope, exp, name, protocol, "landing", progress)
+
+    yield from bpp.finalize_wrapper(stages(), make_safe(microscope))
     return exp
+
+
+def _checked_sites(microscope: Any, sites: Any) -> dict[str, StagePosition]:
+    """Site names and poses as the workflow needs them, refused with a clear error (the
+    name and field) before anything moves."""
+    if not isinstance(sites, dict) or not sites:
+        raise ValueError(
+            f"sites must be a non-empty dict of name -> StagePosition, got {sites!r:.80}"
+        )
+    checked = {}
+    for name, pose in sites.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"site names must be non-empty strings, got {name!r}")
+        p = typed_model(f"sites[{name!r}]", StagePosition, pose)
+        if all(v is None for _, v in p):
+            raise ValueError(f"sites[{name!r}] sets no stage axis: give at least x_m, y_m")
+        microscope.stage.check_position(p)
+        checked[name] = p
+    return checked
+
+
+@plan
+def make_safe(microscope: Any) -> MsgGenerator[None]:
+    """Milling halted, manipulator and GIS needle retracted (the workflow's cleanup)."""
+    m = microscope
+    yield from call(lambda: m.milling.halt())
+    if (yield from bps.rd(m.manipulator.inserted)):
+        yield from call(lambda: m.manipulator.retract())
+    if (yield from bps.rd(m.gis.inserted)):
+        yield from call(lambda: m.gis.retract())
 
 
 @plan
@@ -194,7 +238,9 @@ def mill_lamella(
         if site not in microscope.sites:
             raise ValueError(f"site {site!r} unknown; known: {sorted(microscope.sites)}")
         sites = {site: microscope.sites[site]}
-    else:
+    elif isinstance(site, tuple) and len(site) == 2:
         sites = {site[0]: site[1]}
+    else:
+        raise ValueError(f"site must be a site name or (name, StagePosition), got {site!r:.80}")
     exp = yield from autolamella(microscope, sites, protocol, experiment)
     return exp

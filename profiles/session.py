@@ -20,6 +20,7 @@ from fibsem_ophyd.storage import EmbeddedStore, StorageSettings
 
 from .detectors import wire_detectors
 from .progress import RunProgress
+from .safety import install_halt_safety
 
 
 @dataclass
@@ -64,6 +65,7 @@ def start_session(
         path_provider = the_store.path_provider()
     microscope = connect_microscope(cfg, path_provider=path_provider, twin=twin)
     wire_detectors(microscope)
+    install_halt_safety(RE, microscope)
     session = Session(RE=RE, microscope=microscope, config=cfg, store=the_store)
     if the_store is not None:
         session.tokens.append(the_store.subscribe(RE))

@@ -151,6 +151,7 @@ class MillingBackend(Protocol):
     runs at the ion beam's present current and voltage."""
 
     running: bool
+    paused: bool  # True once a requested pause has taken effect (beam off the specimen)
 
     def draw(self, stage: MillingStage) -> float:
         """Replace the drawn patterns with `stage`'s; return its estimated time (s)."""
@@ -164,7 +165,16 @@ class MillingBackend(Protocol):
         ...
 
     def stop(self) -> None:
-        """Stop milling now (the beam is blanked)."""
+        """Stop milling now (the beam is blanked); also ends a paused mill."""
+        ...
+
+    def pause(self) -> None:
+        """Request that the running mill be suspended (beam blanked, position kept);
+        `paused` turns True when it is; `mill` keeps waiting meanwhile."""
+        ...
+
+    def resume(self) -> None:
+        """Continue a paused (or pause-requested) mill where it stopped."""
         ...
 
 

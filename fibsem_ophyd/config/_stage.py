@@ -52,6 +52,11 @@ class StageConfig(Section):
         4.0e-3, description="Raw z at which the shuttle origin is at the eucentric point, metres."
     )
     limits: StageLimits = Field(default_factory=StageLimits, description="Soft limits per axis.")
+    repeatability_m: PositiveNumber = Field(
+        3.0e-6,
+        description="1-sigma position error of a move to a saved position, metres (m); "
+        "plans treat a correction far larger than this as implausible (a wrong detection).",
+    )
     max_speed_m_per_s: PositiveNumber = Field(
         1.0e-3, description="Largest translation speed, metres per second (m/s)."
     )

@@ -45,6 +45,9 @@ class StageLimits:
     z_m: AxisLimits
     r_deg: AxisLimits
     t_deg: AxisLimits
+    # 1-sigma error of a move to a saved position (m): not a limit the device enforces,
+    # but what plans judge a correction against (larger ones are implausible).
+    repeatability_m: float
 
 
 @dataclass(frozen=True)

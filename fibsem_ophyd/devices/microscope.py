@@ -5,6 +5,7 @@
     microscope.stage, microscope.manipulator, microscope.gis,
     microscope.sputter_coater, microscope.chamber, microscope.fluorescence
     microscope.milling                                      ion-beam patterning
+    microscope.milling_verifier                             milled region vs patterns
     microscope.sem_aligner, microscope.fib_aligner          registration processors
     microscope.sem_features, microscope.fib_features        keypoint processors
     microscope.sem_metrics, microscope.fib_metrics          sharpness / grey levels
@@ -41,6 +42,7 @@ from .ion_beam import IonBeam
 from .limits import MicroscopeLimits
 from .manipulator import Manipulator
 from .milling import Milling
+from .milling_verifier import MillingVerifier
 from .sputter_coater import SputterCoater
 from .stage import Stage
 from .supervisor import Supervisor
@@ -80,6 +82,7 @@ class Microscope:
         self.fib_metrics = FrameMetrics(self.fib)
         self.supervisor = Supervisor()
         self.milling = Milling(backend.milling, backend.ion, il)
+        self.milling_verifier = MillingVerifier(self.fib, self.milling)
         self.clock_s: SignalR[float] = backed_r(float, backend.clock_s, units="s")
         self.fingerprint: SystemFingerprint = backend.fingerprint()
         # Named stage positions (lamella sites), raw coordinates.
@@ -88,6 +91,15 @@ class Microscope:
         self.positions: dict[str, StagePosition] = {}
         for name, device in self.devices().items():
             device.set_name(name)
+
+    def emergency_stop(self) -> None:
+        """Stop milling and blank both beams, now and synchronously: for `RE.halt()`,
+        after which bluesky runs no cleanup plan (`profiles.safety` calls this from the
+        RunEngine's state hook). Unblank (`bps.mv(beam.blanked, False)`) to go on."""
+        self.milling.interrupt("halted: emergency stop")
+        self.backend.milling.stop()
+        self.backend.electron.blanked = True
+        self.backend.ion.blanked = True
 
     def devices(self) -> dict[str, Device]:
         """Every device, by the name it has in documents."""

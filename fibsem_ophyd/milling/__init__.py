@@ -34,7 +34,7 @@ from .protocol import (
     save_protocol,
 )
 from .shapes import BitmapShape, CircleShape, LineShape, PolygonShape, RectangleShape, Shape
-from .stage import Exclusion, MillingStage, StageAlignment, StageImaging
+from .stage import Exclusion, MillingStage, MillingVerification, StageAlignment, StageImaging
 
 __all__ = [
     "APPLICATION_FILES",
@@ -54,6 +54,7 @@ __all__ = [
     "MicroExpansionPattern",
     "MillingParameters",
     "MillingStage",
+    "MillingVerification",
     "NotchPattern",
     "Pattern",
     "PatternBase",

@@ -8,7 +8,7 @@ from pydantic import Field, StrictBool, StrictInt, field_validator, model_valida
 
 from fibsem_ophyd.config import CURRENT_RTOL
 
-from ._base import Model, Number, Positive, fmt
+from ._base import Model, NonNegative, Number, Positive, fmt
 from ._errors import ProtocolError, raise_issues
 from ._liftout_settings import LiftoutSettings
 from .applications import application_file
@@ -39,6 +39,12 @@ class StageSettings(Model):
     application_file: str = Field("Si", description="Milling recipe name.")
     supervise: StrictBool = Field(True, description="Ask the supervisor at this stage.")
     alignment_attempts: StrictInt = Field(3, ge=1, description="Alignments before milling, ≥ 1.")
+    drift_correction_interval_s: NonNegative = Field(
+        0.0, description="Milling time between drift corrections, seconds (s); 0 = none."
+    )
+    max_drift_m: Positive | None = Field(
+        None, description="Largest drift allowed between two corrections, metres (m)."
+    )
 
     @field_validator("application_file")
     @classmethod

@@ -10,6 +10,14 @@ from .stage import Exclusion, MillingStage, StageAlignment
 STAGE_NAMES = ("trench", "undercut", "setup", "rough", "polish")
 
 
+def _alignment(st: StageSettings, hfw_m: float) -> StageAlignment:
+    return StageAlignment(
+        hfw_m=hfw_m,
+        drift_correction_interval_s=st.drift_correction_interval_s,
+        max_drift_m=st.max_drift_m,
+    )
+
+
 def _params(st: StageSettings, current_a: float) -> MillingParameters:
     return MillingParameters(
         milling_current_a=current_a,
@@ -31,7 +39,7 @@ def _fiducial_exclusion(p: LamellaProtocol, x_m: float, y_m: float) -> list[Excl
 
 def _thinning(p: LamellaProtocol, name: str, x_m: float, y_m: float) -> list[MillingStage]:
     st: ThinningSettings = getattr(p.stages, name)
-    ref = StageAlignment(hfw_m=p.stages.setup.alignment_hfw_m)
+    ref = _alignment(st, p.stages.setup.alignment_hfw_m)
     out = []
     for i, step in enumerate(st.steps):
         trench = TrenchPattern(
@@ -64,7 +72,7 @@ def _setup(p: LamellaProtocol, x_m: float, y_m: float) -> list[MillingStage]:
     lamella = Exclusion(
         name="lamella", x_m=x_m, y_m=y_m, width_m=lam.width_m, height_m=lam.height_m
     )
-    align = StageAlignment(hfw_m=st.alignment_hfw_m)
+    align = _alignment(st, st.alignment_hfw_m)
     out = []
     if st.fiducial.enabled:
         f = st.fiducial
@@ -128,7 +136,7 @@ def milling_stages(
         return _setup(protocol, x_m, y_m)
     if stage_name in ("rough", "polish"):
         return _thinning(protocol, stage_name, x_m, y_m)
-    align = StageAlignment(hfw_m=settings.hfw_m)
+    align = _alignment(settings, settings.hfw_m)
     if stage_name == "trench":
         t = protocol.stages.trench
         pattern = TrenchPattern(

@@ -9,7 +9,16 @@ from typing import Self
 import numpy as np
 from pydantic import Field, StrictInt, model_validator
 
-from ._base import TOUCH_TOLERANCE_M, BoundingBox, Model, Number, Positive, Rotation, fmt
+from ._base import (
+    TOUCH_TOLERANCE_M,
+    BoundingBox,
+    Model,
+    NonNegative,
+    Number,
+    Positive,
+    Rotation,
+    fmt,
+)
 from .parameters import MillingParameters
 from .patterns import Pattern
 from .shapes import RectangleShape, Shape
@@ -42,10 +51,39 @@ class Exclusion(Model):
 
 
 class StageAlignment(Model):
-    """Image alignment before milling (beam-shift registration to a reference image)."""
+    """Image alignment before milling (beam-shift registration to a reference image), and
+    drift correction while milling: every `drift_correction_interval_s` of milling the
+    mill pauses, an ion image is registered to the 'before' image and the beam shift
+    brings the patterns back onto the specimen."""
 
     enabled: bool = Field(True, description="Align before milling.")
     hfw_m: Positive = Field(80e-6, description="Reference image field width, metres (m).")
+    drift_correction_interval_s: NonNegative = Field(
+        0.0, description="Milling time between drift corrections, seconds (s); 0 = none."
+    )
+    max_drift_m: Positive | None = Field(
+        None,
+        description="Largest image-plane drift allowed between two corrections, metres (m); "
+        "a larger one fails the stage (the patterns moved that far over the specimen).",
+    )
+
+
+class MillingVerification(Model):
+    """After milling, ion images before and after must show material removed where the
+    patterns were drawn (fibsem_ophyd.alignment.milled_region)."""
+
+    enabled: bool = Field(True, description="Check the milled region after milling.")
+    min_coverage: NonNegative = Field(
+        0.1, le=1.0, description="Least share of the pattern area that must visibly change."
+    )
+    min_precision: NonNegative = Field(
+        0.5, le=1.0, description="Least share of the change near the patterns that is on them."
+    )
+    max_offset_m: Positive = Field(
+        1.0e-6,
+        description="Largest offset of the change from the patterns, metres (m); checked "
+        "when most of the pattern area changed (fresh material, not a re-mill).",
+    )
 
 
 class StageImaging(Model):
@@ -91,6 +129,9 @@ class MillingStage(Model):
     exclusions: list[Exclusion] = Field(default_factory=list, description="Never milled.")
     alignment: StageAlignment | None = Field(None, description="Align before milling.")
     imaging: StageImaging | None = Field(None, description="Images before/after milling.")
+    verification: MillingVerification = Field(
+        default_factory=MillingVerification, description="Check what was milled, from images."
+    )
 
     @model_validator(mode="after")
     def _no_exclusion_milled(self) -> Self:

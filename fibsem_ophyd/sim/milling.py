@@ -3,10 +3,13 @@
 `draw` rasterises the stage's shapes in the ion image plane and picks the site patch
 under the pattern centre. `mill` runs for the twin-clock time volume / (rate × current)
 (rate from the stage's application file, current = the ion beam's true current), in
-chunks: after each it calls `progress`, yields to the event loop (so `stop()` or a
-cancellation can interrupt) and removes the material of the chunks done so far. Each
-chunk is projected at the true stage pose of its moment, so stage drift or error moves
-where material goes, as on a microscope. See `mill_physics.py` for the projection.
+chunks: after each it calls `progress`, yields to the event loop (so `stop()`, `pause()`
+or a cancellation can interrupt) and removes the material of the chunks done so far.
+Each chunk is projected at the true stage pose and the ion beam shift of its moment, so
+stage drift moves where material goes and a beam-shift correction brings the patterns
+back, as on a microscope. `pause()` blanks the beam between chunks (no clock time, no
+material) until `resume()`; `stop()` ends the mill, paused or not. See
+`mill_physics.py` for the projection.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..backend import VacuumState
 from ..milling import MillingStage
 from .mill_physics import (
     ShapeRaster,
@@ -30,7 +34,6 @@ from .mill_physics import (
     volume_m3,
 )
 from .patch import LocalPatch
-from .projection import ImageGeometry
 from .world import TwinWorld
 
 MIN_CHUNKS = 10
@@ -43,7 +46,6 @@ MAX_FLUSHES = 12  # ... but at most this often per mill (each costs a patch upda
 @dataclass
 class _Drawn:
     stage: MillingStage
-    geometry: ImageGeometry
     surface_h_m: float  # reference surface height the patterns are projected at
     patch: LocalPatch
     rasters: list[ShapeRaster]
@@ -58,7 +60,15 @@ class TwinMilling:
         self.running = False
         self._drawn: _Drawn | None = None
         self._stop_requested = False
+        self._resume = asyncio.Event()  # cleared while a pause is requested
+        self._resume.set()
+        self._suspended = False
         self._rng = np.random.default_rng(world.params.seed + 11)
+
+    @property
+    def paused(self) -> bool:
+        """The mill is suspended: beam off the specimen, waiting for `resume()`."""
+        return self._suspended
 
     @property
     def drawn(self) -> MillingStage | None:
@@ -89,7 +99,7 @@ class TwinMilling:
         )
         patch = w.specimen.patch_at(u, v)
         rasters = rasterise(stage, grid_pixel_m(affine, patch.pixel_m))
-        self._drawn = _Drawn(stage, geom, h_m, patch, rasters, volume_m3(stage))
+        self._drawn = _Drawn(stage, h_m, patch, rasters, volume_m3(stage))
         return self._drawn.volume_m3 / self._rate_m3_per_s(stage)
 
     def clear(self) -> None:
@@ -97,6 +107,15 @@ class TwinMilling:
 
     def stop(self) -> None:
         self._stop_requested = True
+        self._resume.set()  # a paused mill wakes up to end
+
+    def pause(self) -> None:
+        """Blank the beam after the present chunk until `resume()` (or `stop()`)."""
+        if self.running:
+            self._resume.clear()
+
+    def resume(self) -> None:
+        self._resume.set()
 
     async def mill(self, progress: Callable[[float, float], None]) -> None:
         if self._drawn is None:
@@ -114,6 +133,14 @@ class TwinMilling:
         start = self._projection(d, drift, t0)
         try:
             for k in range(n):
+                if not self._resume.is_set():  # what is milled so far shows while paused
+                    if pending:
+                        self._flush(d, pending, n)
+                        pending = []
+                    self._suspended = True
+                    await self._resume.wait()
+                    self._suspended = False
+                    start = self._projection(d, drift, t0)  # corrections made meanwhile
                 if self._stop_requested:
                     break
                 await self._advance(dt)
@@ -123,21 +150,30 @@ class TwinMilling:
                 if len(pending) >= min_group and not _close(pending[0], mid):
                     self._flush(d, pending, n)
                     pending = []
-                pending.append(mid)
+                if self._beam_reaches_sample():
+                    pending.append(mid)
                 progress((k + 1) / n, max(total_s - (k + 1) * dt, 0.0))
         finally:
             if pending:
                 self._flush(d, pending, n)
-            self.running = False
+            self.running, self._suspended = False, False
             self._stop_requested = False
+            self._resume.set()
         box = d.stage.bounding_box()
         if box is not None:
             extent = (box.min_x_m, box.min_y_m, box.max_x_m, box.max_y_m)
             w.liftout.on_milled(w, d.patch, extent)
 
+    def _beam_reaches_sample(self) -> bool:
+        """No material is removed with the ion beam off or blanked, or the chamber not
+        pumped."""
+        w = self._world
+        return bool(w.ion.on and not w.ion.blanked) and w.chamber.state == VacuumState.PUMPED
+
     def _projection(self, d: _Drawn, drift: np.ndarray, t0: float) -> tuple[np.ndarray, np.ndarray]:
         w = self._world
-        affine = plane_affine(w.renderer, w.true_pose(), d.geometry, d.surface_h_m)
+        geom = unit_geometry(w.ion, w.params)  # the beam shift of this moment
+        affine = plane_affine(w.renderer, w.true_pose(), geom, d.surface_h_m)
         return affine, drift * (w.clock.now_s() - t0)
 
     async def _advance(self, dt: float) -> None:

@@ -188,6 +188,8 @@ class Renderer:
         m = np.empty((2, 3))
         m[:, :2] = lin @ np.diag([ps, -ps])
         m[:, 2] = lin @ np.array([gx0 * ps, -gy0 * ps]) + a_out[:, 2]
+        if not nearest:
+            mosaic = _antialias(mosaic, m[:, :2])
         interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
         img = cv2.warpAffine(mosaic, m, (w, h), flags=interp, borderMode=cv2.BORDER_REPLICATE)
         return img, mosaic, m, footprint
@@ -235,3 +237,19 @@ class Renderer:
         r = int(self._rng.integers(0, bh - h + 1))
         c = int(self._rng.integers(0, bw - w + 1))
         return self._bank[r : r + h, c : c + w]
+
+
+def _antialias(mosaic: np.ndarray, to_out: np.ndarray) -> np.ndarray:
+    """Blur the texture along the axes an output pixel spans more than one texel of.
+
+    A beam integrates over its pixel; point-sampling a finer texture instead aliases, and
+    in an oblique view (the surface foreshortened ~4x along the image vertical at a
+    grazing milling angle) the aliased pattern changes with every sub-pixel shift, so an
+    image would not move rigidly with the stage or the beam shift.
+    """
+    span = np.abs(np.linalg.inv(to_out)).sum(axis=1)  # texels per output pixel, per axis
+    sigma = np.where(span > 1.0, 0.42 * np.sqrt(np.maximum(span**2 - 1.0, 0.0)), 0.0)
+    if sigma.max() < 0.3:
+        return mosaic
+    sx, sy = (max(float(v), 0.05) for v in sigma)  # OpenCV: 0 would mean "from ksize"
+    return cv2.GaussianBlur(mosaic, (0, 0), sigmaX=sx, sigmaY=sy)

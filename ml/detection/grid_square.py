@@ -47,21 +47,28 @@ def find_grid_square_centre(
     vertical_scale: float = 1.0,
     bars_bright: bool | None = None,
     name: str = "LamellaCentre",
+    pitch_m: float | None = 125e-6,
 ) -> Keypoint:
     """Centre (col, row) of the grid square nearest the image centre.
 
     ``vertical_scale``: apparent height / width of the square (1 in a flat view; in a
     tilted FIB view the sine of the milling angle). ``bars_bright``: bar polarity; None
     decides from the image (a square with both sides in view) and falls back to bright
-    bars. ``beam`` only labels the input ("electron" or "ion"). ``square_size_m`` and
-    ``vertical_scale`` should be right to ~5% (pairing tolerance 8%); where one side of the
-    square is out of view, the centre is that side ± half the expected size.
+    bars. ``pitch_m``: the grid period (square + bar; None = unknown): every edge in view
+    then votes for where the squares are, so one edge lost in the bar texture cannot move
+    the answer to the neighbouring square (in a grazing FIB view several squares are in
+    view, a bar's height apart). ``beam`` only labels the input ("electron" or "ion").
+    ``square_size_m`` and ``vertical_scale`` should be right to ~5% (pairing tolerance
+    8%); where one side of the square is out of view, the centre is that side ± half the
+    expected size.
     Score 0..1: 0 when no square edge is found (featureless image: keep the old position),
     at most 0.6 when an axis has only one side of the square in view.
     """
     img = _check_inputs(image, pixel_size_m, square_size_m, beam, vertical_scale)
     size_x = square_size_m / pixel_size_m
     size_y = size_x * vertical_scale
+    period_x = None if pitch_m is None else pitch_m / pixel_size_m
+    period_y = None if period_x is None else period_x * vertical_scale
     rows, cols = img.shape
     centre_x, centre_y = (cols - 1) / 2.0, (rows - 1) / 2.0
 
@@ -70,8 +77,8 @@ def find_grid_square_centre(
     polarity = _polarity(
         bars_bright, (col_edges, size_x, col_noise), (row_edges, size_y, row_noise)
     )
-    fit_x = _fit_axis(col_edges, col_noise, size_x, centre_x, polarity)
-    fit_y = _fit_axis(row_edges, row_noise, size_y, centre_y, polarity)
+    fit_x = _fit_axis(col_edges, col_noise, size_x, centre_x, polarity, period_x)
+    fit_y = _fit_axis(row_edges, row_noise, size_y, centre_y, polarity, period_y)
 
     # Second pass: profile each axis only across the square found on the other axis
     # (fewer distractors, but fewer lines averaged: keep the stronger of the two fits).
@@ -79,12 +86,16 @@ def find_grid_square_centre(
         band = _band(fit_y.centre, size_y, rows)
         if band is not None:
             col_edges, col_noise = _edges(img[band[0] : band[1]].mean(axis=0), size_x)
-            fit_x = _better(fit_x, _fit_axis(col_edges, col_noise, size_x, centre_x, polarity))
+            fit_x = _better(
+                fit_x, _fit_axis(col_edges, col_noise, size_x, centre_x, polarity, period_x)
+            )
     if fit_x is not None:
         band = _band(fit_x.centre, size_x, cols)
         if band is not None:
             row_edges, row_noise = _edges(img[:, band[0] : band[1]].mean(axis=1), size_y)
-            fit_y = _better(fit_y, _fit_axis(row_edges, row_noise, size_y, centre_y, polarity))
+            fit_y = _better(
+                fit_y, _fit_axis(row_edges, row_noise, size_y, centre_y, polarity, period_y)
+            )
 
     if fit_x is None or fit_y is None:
         return Keypoint(name, centre_x, centre_y, 0.0)
@@ -183,10 +194,52 @@ def _polarity(bars_bright: bool | None, *axes: tuple[list[_Edge], float, float])
     return -1 if evidence[-1] > evidence[1] else 1
 
 
+def _periodic_fit(
+    edges: list[_Edge], noise: float, size_px: float, period_px: float, centre: float,
+    polarity: int,
+) -> _AxisFit | None:  # fmt: skip
+    """The square centre nearest ``centre`` from the grid phase that most edges agree on
+    (each square's start and end vote for its centre modulo the period); None unless at
+    least two edges agree."""
+    votes = [
+        (e.pos + (size_px / 2 if np.sign(e.slope) == -polarity else -size_px / 2),
+         abs(e.slope) / noise)
+        for e in edges
+    ]  # fmt: skip
+    if len(votes) < 2 or period_px <= size_px:
+        return None
+    tol = 0.08 * size_px + 2.0
+    phases = np.array([v % period_px for v, _ in votes])
+    weights = np.array([w for _, w in votes])
+    best: tuple[float, np.ndarray] | None = None
+    for ph in phases:
+        d = (phases - ph + period_px / 2) % period_px - period_px / 2
+        agree = np.abs(d) <= tol
+        total = float(weights[agree].sum())
+        if agree.sum() >= 2 and (best is None or total > best[0]):
+            best = (total, agree)
+    if best is None:
+        return None
+    agree = best[1]
+    ref = phases[agree][np.argmax(weights[agree])]
+    d = (phases[agree] - ref + period_px / 2) % period_px - period_px / 2
+    phase = ref + float(np.average(d, weights=weights[agree]))
+    k = np.round((centre - phase) / period_px)
+    # Confidence: the second strongest agreeing edge (two edges agree at least this well).
+    snr = float(np.sort(weights[agree])[-2])
+    return _AxisFit(float(phase + k * period_px), snr, True)
+
+
 def _fit_axis(
-    edges: list[_Edge], noise: float, size_px: float, centre: float, polarity: int
-) -> _AxisFit | None:
-    """The square centre nearest ``centre`` along one axis (pairs beat single sides)."""
+    edges: list[_Edge], noise: float, size_px: float, centre: float, polarity: int,
+    period_px: float | None = None,
+) -> _AxisFit | None:  # fmt: skip
+    """The square centre nearest ``centre`` along one axis (the grid phase when the
+    period is known and two edges agree on it; else pairs beat single sides)."""
+    if period_px is not None:
+        periodic = _periodic_fit(edges, noise, size_px, period_px, centre, polarity)
+        if periodic is not None:
+            return periodic
     pairs = _pairs(edges, size_px, polarity)
     if pairs:
         strongest = max(min(abs(a.slope), abs(b.slope)) for a, b in pairs)

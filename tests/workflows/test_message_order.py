@@ -1,6 +1,7 @@
 """Message order of the milling and workflow plans, checked with bluesky's
 RunEngineSimulator (no RunEngine, no hardware): the current is verified before any
-pattern is drawn, checkpoints are cleared before milling, cleanup halts the mill."""
+pattern is drawn, the mill runs outside bluesky's rewinding (never replayed; no
+checkpoint is ever cleared, so pausing keeps working), cleanup halts the mill."""
 
 from __future__ import annotations
 
@@ -47,8 +48,10 @@ def test_current_is_verified_before_anything_is_drawn(microscope):
     m = microscope
     stage = _stages()[0]
     current = stage.parameters.milling_current_a
-    sim = _simulator({m.ion_beam.current_a.name: current})
+    done = {m.milling.state.name: "done", m.milling_verifier.coverage.name: 1.0}
+    sim = _simulator({m.ion_beam.current_a.name: current, **done})
     msgs = sim.simulate_plan(run_milling(m, [stage]))
+    assert not [x for x in msgs if x.command == "clear_checkpoint"]
     rest = assert_message_and_return_remaining(msgs, lambda x: x.command == "open_run")
     rest = assert_message_and_return_remaining(
         rest, lambda x: x.command == "set" and x.obj is m.ion_beam.current_a
@@ -58,8 +61,12 @@ def test_current_is_verified_before_anything_is_drawn(microscope):
         rest, lambda x: x.command == "locate" and x.obj is m.ion_beam.current_a
     )
     rest = assert_message_and_return_remaining(rest, _is_wait_for)  # draw
-    rest = assert_message_and_return_remaining(rest, lambda x: x.command == "clear_checkpoint")
-    rest = assert_message_and_return_remaining(rest, _is_wait_for)  # mill
+    rest = assert_message_and_return_remaining(rest, lambda x: x.command == "checkpoint")
+    rest = assert_message_and_return_remaining(
+        rest, lambda x: x.command == "rewindable" and x.args == (False,)
+    )
+    rest = assert_message_and_return_remaining(rest, _is_wait_for)  # mill, not rewindable
+    rest = assert_message_and_return_remaining(rest, lambda x: x.command == "rewindable")
     rest = assert_message_and_return_remaining(rest, lambda x: x.command == "close_run")
     assert rest[0].kwargs.get("exit_status") in (None, "success")
     # cleanup after the run: halt, then the imaging current is written back
