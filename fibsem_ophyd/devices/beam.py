@@ -5,7 +5,8 @@ Every setting is checked for its type (`fibsem_ophyd.values.typed`: no strings f
 numbers, no "False" for a bool) and against the configured limits before it reaches
 the backend (`Beam.check(field, value)` runs the same check without writing, so a plan
 can refuse a multi-setting change before writing any of it); turning the beam on is
-refused while the chamber is vented.
+refused unless the chamber is pumped, and turning the ion beam off stops a mill in
+progress.
 """
 
 from __future__ import annotations
@@ -97,6 +98,9 @@ class Beam(StandardReadable):
         self._checks["on"] = self._check_beam_on
         with self.add_children_as_readables(Format.CONFIG_SIGNAL):
             for field, (datatype, units) in _FIELDS.items():
+                if field == "on":
+                    setattr(self, field, self._on_signal())
+                    continue
                 signal = backed_rw(
                     datatype,
                     backend,
@@ -158,6 +162,20 @@ class Beam(StandardReadable):
     def _check_beam_on(self, value: bool) -> None:
         if value:
             self._interlocks.require_vacuum(f"turn the {self.beam} beam on")
+
+    def _on_signal(self) -> SignalRW[bool]:
+        """`on`, whose write stops a mill in progress (or paused) before the ion beam
+        goes off: the mill then fails with that reason instead of running on without
+        its beam. Not in the check, which `check()` also runs without writing."""
+        b, beam = self.backend, self.beam
+
+        def setter(value: bool) -> None:
+            if beam == "ion" and not value:
+                self._interlocks.ion_beam_going_off("the ion beam was switched off")
+            b.on = value
+
+        field, check = f"{beam}.on", self._checks["on"]
+        return checked_rw(bool, field, lambda: bool(b.on), setter, check=check)
 
     @property
     def settings_signals(self) -> list[SignalR]:

@@ -1,6 +1,9 @@
 """The chamber: vacuum state, pump, vent, pressure, cryo temperature.
 
-Venting is refused while a needle (manipulator or GIS) is inserted.
+Venting is refused while a needle (manipulator or GIS) is inserted or going in, or a
+mill is in progress; pumping is refused while venting. Pumping a pumped chamber and
+venting a vented one do nothing: a repeated `pump()` must not put the chamber through
+minutes of 'pumping' (and refuse imaging meanwhile) for nothing.
 """
 
 from __future__ import annotations
@@ -8,7 +11,7 @@ from __future__ import annotations
 from ophyd_async.core import AsyncStatus, StandardReadable
 from ophyd_async.core import StandardReadableFormat as Format
 
-from ..backend import ChamberBackend
+from ..backend import ChamberBackend, VacuumState
 from ._backed import backed_r
 from .interlocks import Interlocks
 
@@ -32,12 +35,18 @@ class Chamber(StandardReadable):
 
     @AsyncStatus.wrap
     async def pump(self) -> None:
-        await self.backend.pump()
+        """Pump down (a no-op when pumped; refused while venting)."""
+        if self._interlocks.vacuum_state() is VacuumState.PUMPED:
+            return
+        with self._interlocks.pumping():
+            await self.backend.pump()
         await self._refresh()
 
     @AsyncStatus.wrap
     async def vent(self) -> None:
-        self._interlocks.require_needles_retracted("vent the chamber")
-        self._interlocks.switch_beams_off()
-        await self.backend.vent()
+        """Vent to air, beams off (a no-op when vented; refused while pumping)."""
+        if self._interlocks.vacuum_state() is VacuumState.VENTED:
+            return
+        with self._interlocks.venting():
+            await self.backend.vent()
         await self._refresh()

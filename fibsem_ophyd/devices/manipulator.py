@@ -1,7 +1,9 @@
 """The manipulator (lift-out needle): x, y, z (metres), r (degrees); insert, retract,
 park, calibrate, and the needle-exchange position.
 
-Insertion is refused outside the safe stage envelope and while vented.
+Insertion is refused outside the safe stage envelope and while vented, venting or
+pumping; while the needle goes in, venting and stage moves out of the envelope are
+refused (see `interlocks`).
 """
 
 from __future__ import annotations
@@ -70,8 +72,8 @@ class Manipulator(StandardReadable):
         """Insert the needle to its park (safe, high) or eucentric position."""
         if position not in ("park", "eucentric"):
             raise ValueError(f"insert position {position!r} not allowed; use 'park' or 'eucentric'")
-        self._interlocks.require_safe_for_insertion()
-        await self.backend.insert(position)
+        with self._interlocks.inserting("manipulator"):
+            await self.backend.insert(position)
         await self._refresh()
 
     @AsyncStatus.wrap

@@ -65,7 +65,7 @@ class Microscope:
         self.ion_beam = IonBeam(backend.ion, limits.ion, il)
         self.sem = ImagingDetector(self.electron_beam, backend.imaging, il, path_provider)
         self.fib = ImagingDetector(self.ion_beam, backend.imaging, il, path_provider)
-        self.stage = Stage(backend.stage, limits.stage)
+        self.stage = Stage(backend.stage, limits.stage, il)
         self.manipulator = Manipulator(backend.manipulator, limits.manipulator, il)
         self.gis = GasInjection(backend.gis, il, max_open_s=limits.gis_max_open_s)
         self.sputter_coater = SputterCoater(
@@ -82,6 +82,7 @@ class Microscope:
         self.fib_metrics = FrameMetrics(self.fib)
         self.supervisor = Supervisor()
         self.milling = Milling(backend.milling, backend.ion, il)
+        il.milling = self.milling  # venting refuses while it mills; ion off stops it
         self.milling_verifier = MillingVerifier(self.fib, self.milling)
         self.clock_s: SignalR[float] = backed_r(float, backend.clock_s, units="s")
         self.fingerprint: SystemFingerprint = backend.fingerprint()

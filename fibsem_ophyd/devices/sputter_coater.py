@@ -41,7 +41,6 @@ class SputterCoater(StandardReadable):
             raise ValueError(
                 f"sputter_coater.current_a={current_a!r} A is outside the allowed range (0, 0.1] A"
             )
-        self._interlocks.require_vacuum("sputter coat")
-        self._interlocks.require_needles_retracted("sputter coat")
-        await self.backend.coat(duration_s, current_a)
+        with self._interlocks.coating():  # venting and insertions refused until it ends
+            await self.backend.coat(duration_s, current_a)
         self._set_last(duration_s)
