@@ -113,8 +113,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="two twins only")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--methods", default="on-grid,waffle,liftout", help="comma-separated")
     args = parser.parse_args()
-    configs = QUICK if args.quick else CONFIGS
+    methods = set(args.methods.split(","))
+    configs = [c for c in (QUICK if args.quick else CONFIGS) if c[0] in methods]
     t0 = time.monotonic()
     rows: list[dict] = []
     with ProcessPoolExecutor(max_workers=args.workers) as pool:

@@ -68,11 +68,12 @@ def _best_offset_px(changed: np.ndarray, mask: np.ndarray, reach: int) -> tuple[
     cy, cx = shape[0] // 2, shape[1] // 2
     window = corr[cy - reach : cy + reach + 1, cx - reach : cx + reach + 1]
     # Along a long, thin pattern many shifts explain the change about equally well: take
-    # the smallest of those within TIE of the best, not an arbitrary one of them.
-    oy, ox = np.mgrid[-reach : reach + 1, -reach : reach + 1]
-    near_best = window >= TIE * float(window.max())
-    k = int(np.argmin(np.where(near_best, np.hypot(ox, oy), np.inf)))
-    return float(ox.flat[k]), float(oy.flat[k])
+    # the middle of the plateau of shifts within TIE of the best, not an arbitrary one.
+    near_best = (window >= TIE * float(window.max())).astype(np.uint8)
+    _n, labels = cv2.connectedComponents(near_best, connectivity=8)
+    iy, ix = np.unravel_index(int(np.argmax(window)), window.shape)
+    rows, cols = np.nonzero(labels == labels[iy, ix])
+    return float(cols.mean() - reach), float(rows.mean() - reach)
 
 
 def _mask(pattern: np.ndarray, dilate_px: int) -> np.ndarray:

@@ -138,6 +138,10 @@ class Milling(StandardReadable):
         if self._task is not None and self._task.done():
             self._raise_if_failed()
             return  # milled to the end already
+        if self._segment_reached is not None:
+            raise RuntimeError(
+                f"refused to mill {self.drawn.name!r}: a mill() of it is already in progress"
+            )
         self._check_ready(f"mill {self.drawn.name!r}")
         self._segment_end_s = None if duration_s is None else self._milled_s + duration_s
         reached = self._segment_reached = asyncio.Event()
@@ -156,7 +160,7 @@ class Milling(StandardReadable):
             raise
         finally:
             waiter.cancel()
-            self._segment_end_s = None
+            self._segment_end_s, self._segment_reached = None, None
         if self._task.done():
             self._raise_if_failed()
             self._set_state("done")

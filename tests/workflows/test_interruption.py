@@ -164,10 +164,14 @@ def test_halt_stops_the_mill_and_blanks_the_beams(RE, frames_dir, tmp_path):
         RE(autolamella(m, sites, PROTOCOL, exp), presser)
     assert RE.state == "idle"
     assert m.backend.electron.blanked and m.backend.ion.blanked
+    deadline = time.monotonic() + 2.0  # the twin's mill ends within one chunk
+    while m.backend.milling.running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not m.backend.milling.running
     (patch,) = m.backend.world.specimen.patches
     depth = patch.height_delta_m.copy()
     time.sleep(0.3)
-    assert not m.backend.milling.running
     assert np.array_equal(patch.height_delta_m, depth)  # no more material removed
+    assert m.milling.drawn is not None and not m.milling.busy  # stopped, not finished
     lam = Experiment.load(tmp_path / "exp").lamellae["lamella_01"]
     assert lam.failed is None and lam.history[-1].outcome == "interrupted"

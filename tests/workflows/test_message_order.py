@@ -48,7 +48,11 @@ def test_current_is_verified_before_anything_is_drawn(microscope):
     m = microscope
     stage = _stages()[0]
     current = stage.parameters.milling_current_a
-    done = {m.milling.state.name: "done", m.milling_verifier.coverage.name: 1.0}
+    done = {
+        m.milling.state.name: "done",
+        m.milling_verifier.coverage.name: 1.0,
+        m.milling_verifier.precision.name: 1.0,
+    }
     sim = _simulator({m.ion_beam.current_a.name: current, **done})
     msgs = sim.simulate_plan(run_milling(m, [stage]))
     assert not [x for x in msgs if x.command == "clear_checkpoint"]
