@@ -74,3 +74,22 @@ def test_align_refuses_reference_of_another_shape(RE, microscope):
     # Also when reference settings would change the resolution: checked before writing.
     settings = RE(save_state(m)).plan_result.electron.model_copy(update={"hfw_m": 300e-6})
     _unchanged(RE, m, align(m, "electron", ref, settings), "reference shape")
+
+
+@pytest.mark.parametrize(("sites", "match"), [
+    ({}, "non-empty dict"),
+    ([("a", StagePosition(x_m=0.0))], "non-empty dict"),
+    ({"": StagePosition(x_m=0.0)}, "non-empty strings"),
+    ({"a": {}}, r"sites\['a'\]=\{\} must be a StagePosition"),
+    ({"a": {"x_m": "1e-3"}}, r"sites\['a'\]"),
+    ({"a": StagePosition()}, "sets no stage axis"),
+    ({"a": StagePosition(x_m=1.0)}, "stage.x_m"),
+])  # fmt: skip
+def test_autolamella_refuses_bad_sites(RE, microscope, tmp_path, sites, match):
+    from fibsem_ophyd.experiment import Experiment
+    from fibsem_ophyd.milling import default_protocol
+    from plans.workflow import autolamella
+
+    exp = Experiment.create(tmp_path / "exp", {})
+    _unchanged(RE, microscope, autolamella(microscope, sites, default_protocol(), exp), match)
+    assert not Experiment.load(tmp_path / "exp").lamellae  # nothing stored

@@ -16,6 +16,7 @@ from bluesky.utils import RunEngineInterrupted
 
 from fibsem_ophyd.milling import default_protocol, milling_stages
 from plans.milling import run_milling
+from profiles.safety import install_halt_safety
 
 from .conftest import make_microscope
 from .interrupt import Presser, milling_progress
@@ -108,3 +109,21 @@ def test_pause_works_after_an_earlier_mill_in_the_same_call(RE, frames_dir):
     stops = presser.stops()
     assert [s["exit_status"] for s in stops] == ["success", "success"]
     assert not m.backend.milling.running
+
+
+def test_halt_while_paused_leaves_the_beams_blanked(RE, frames_dir):
+    m = make_microscope(frames_dir, milling_time_scale=SCALE)
+    install_halt_safety(RE, m)
+    _at_site(RE, m)
+    presser = Presser(RE, (milling_progress(m.milling.progress.name), lambda R: R.request_pause()))
+    with pytest.raises(RunEngineInterrupted):
+        RE(run_milling(m, [_stage("fiducial")]), presser)
+    depth = _milled(m)
+    RE.halt()
+    assert RE.state == "idle"
+    assert m.backend.ion.blanked and m.backend.electron.blanked
+    assert not m.backend.milling.running and not m.milling.busy
+    time.sleep(0.2)
+    assert np.array_equal(_milled(m), depth)
+    with pytest.raises(Exception, match="blanked"):  # nothing mills until unblanked
+        RE(run_milling(m, [_stage("fiducial")]))
