@@ -14,87 +14,72 @@ from bluesky.run_engine import call_in_bluesky_event_loop
 from ophyd_async.core import PathProvider, StaticPathProvider, UUIDFilenameProvider
 
 from .backend import MicroscopeBackend, StagePosition
-from .config import MicroscopeConfig, load_config
-from .config._beam import BeamConfig
-from .devices.limits import (
-    AxisLimits,
-    BeamLimits,
-    FluorescenceLimits,
-    ManipulatorLimits,
-    MicroscopeLimits,
-    StageLimits,
-)
+from .config import ConfigError, MicroscopeConfig, check_fingerprint, load_config
 from .devices.microscope import Microscope
 from .geometry import StageGeometry, flat_to_beam, specimen_to_raw
+from .limits_from_config import limits_from_config
+
+__all__ = [
+    "async_connect_microscope",
+    "build_microscope",
+    "connect_microscope",
+    "limits_from_config",
+    "twin_lamella_report",
+]
 
 
-def _beam_limits(cfg: BeamConfig) -> BeamLimits:
-    return BeamLimits(
-        voltages_v=tuple(cfg.voltages_v),
-        currents_a=tuple(cfg.currents_a),
-        resolutions=tuple((int(w), int(h)) for w, h in cfg.resolutions_px),
-        hfw_min_m=cfg.hfw_min_m,
-        hfw_max_m=cfg.hfw_max_m,
-        dwell_time_min_s=cfg.dwell_time_min_s,
-        dwell_time_max_s=cfg.dwell_time_max_s,
-        beam_shift_max_m=cfg.beam_shift_max_m,
-        detector_types=tuple(cfg.detector_types),
-        detector_modes=tuple(cfg.detector_modes),
-    )
-
-
-def _axis(rng: Any, unit: str) -> AxisLimits:
-    return AxisLimits(float(rng.min), float(rng.max), unit)
-
-
-def limits_from_config(config: MicroscopeConfig) -> MicroscopeLimits:
-    """The ranges the devices enforce, from the configuration."""
-    sl, ml = config.stage.limits, config.manipulator.limits
-    fm = config.fluorescence
-    return MicroscopeLimits(
-        electron=_beam_limits(config.electron),
-        ion=_beam_limits(config.ion),
-        stage=StageLimits(
-            x_m=_axis(sl.x_m, "m"),
-            y_m=_axis(sl.y_m, "m"),
-            z_m=_axis(sl.z_m, "m"),
-            r_deg=_axis(sl.r_deg, "deg"),
-            t_deg=_axis(sl.t_deg, "deg"),
-            repeatability_m=config.stage.repeatability_m,
-        ),
-        manipulator=ManipulatorLimits(
-            x_m=_axis(ml.x_m, "m"),
-            y_m=_axis(ml.y_m, "m"),
-            z_m=_axis(ml.z_m, "m"),
-            r_deg=_axis(ml.r_deg, "deg"),
-        ),
-        fluorescence=FluorescenceLimits(
-            objective_min_m=float(fm.objective_range_m.min),
-            objective_max_m=float(fm.objective_range_m.max),
-            channels=tuple(c.name for c in fm.channels),
-        ),
-    )
+def _twin_parameters(config: MicroscopeConfig) -> dict[str, Any]:
+    """The twin parameters the configuration sets (its one source for them)."""
+    return {
+        "electron_column_tilt_deg": config.electron.column_tilt_deg,
+        "ion_column_tilt_deg": config.ion.column_tilt_deg,
+        "shuttle_pre_tilt_deg": config.stage.shuttle_pre_tilt_deg,
+        "rotation_reference_deg": config.stage.rotation_reference_deg,
+        "rotation_180_deg": config.stage.rotation_180_deg,
+        "eucentric_z_m": config.stage.eucentric_z_m,
+        "electron_eucentric_working_distance_m": config.electron.eucentric_height_m,
+        "ion_eucentric_working_distance_m": config.ion.eucentric_height_m,
+        "stage_linear_speed_m_per_s": config.stage.max_speed_m_per_s,
+        "stage_rotation_speed_deg_per_s": config.stage.max_rotation_speed_deg_per_s,
+        "stage_tilt_speed_deg_per_s": config.stage.max_tilt_speed_deg_per_s,
+        "pump_time_s": config.chamber.pump_time_s,
+        "vent_time_s": config.chamber.vent_time_s,
+        "pumped_pressure_pa": config.chamber.pumped_pressure_pa,
+        "cryo": config.chamber.cryo_enabled,
+        "cryo_temperature_k": config.chamber.cryo_temperature_k,
+        "fluorescence": config.fluorescence.enabled,
+    }
 
 
 def _twin_backend(config: MicroscopeConfig, overrides: dict[str, Any]) -> MicroscopeBackend:
+    """The twin, with the configuration's parameters, then `advanced.Demo` and `overrides`
+    (the `twin=` argument) for the twin's own (seed, errors, drift...)."""
+    from pydantic import ValidationError
+
     from .sim import TwinBackend, TwinParameters, TwinWorld
 
-    params = TwinParameters(
-        electron_column_tilt_deg=config.electron.column_tilt_deg,
-        ion_column_tilt_deg=config.ion.column_tilt_deg,
-        shuttle_pre_tilt_deg=config.stage.shuttle_pre_tilt_deg,
-        rotation_reference_deg=config.stage.rotation_reference_deg,
-        rotation_180_deg=config.stage.rotation_180_deg,
-        eucentric_z_m=config.stage.eucentric_z_m,
-        electron_eucentric_working_distance_m=config.electron.eucentric_height_m,
-        ion_eucentric_working_distance_m=config.ion.eucentric_height_m,
-        fluorescence=config.fluorescence.enabled,
-        **overrides,
-    )
+    derived = _twin_parameters(config)
+    extra = {**config.backend_settings(), **overrides}
+    problems = [
+        f"advanced.Demo.{key}: set by the configuration's own sections; change it there"
+        if key in derived
+        else f"advanced.Demo.{key}: not a twin parameter (see fibsem_ophyd/sim/parameters.py)"
+        for key in extra
+        if key in derived or key not in TwinParameters.model_fields
+    ]
+    if problems:
+        raise ConfigError("invalid twin settings:\n" + "\n".join(f"  - {p}" for p in problems))
+    try:
+        params = TwinParameters(**derived, **extra)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid twin settings (advanced.Demo): {exc}") from None
     return TwinBackend(TwinWorld(params))
 
 
-def _apply_imaging_defaults(backend: MicroscopeBackend, config: MicroscopeConfig) -> None:
+def _apply_defaults(backend: MicroscopeBackend, config: MicroscopeConfig) -> None:
+    """Start-up settings from the configuration: imaging, the GIS gas and heater setpoint."""
+    backend.gis.gas = config.gis.default_gas
+    backend.gis.heater_temperature_k = config.gis.heater_temperature_k
     for name in ("electron", "ion"):
         beam, im = getattr(backend, name), config.beam(name).imaging  # type: ignore[arg-type]
         beam.voltage_v = im.voltage_v
@@ -139,13 +124,37 @@ def _twin_positions(
     return {"landing_post": specimen_to_raw(u, v, flat.r_deg, flat.t_deg, geometry, h_m=h)}
 
 
+def _connection_metadata(
+    backend: MicroscopeBackend, config: MicroscopeConfig, accept_mismatch: bool
+) -> dict[str, Any]:
+    """Compare the backend's fingerprint with the configuration (refusing a mismatch
+    unless accepted) and say, for every run's start document, which microscope the
+    configuration describes and what the comparison decided."""
+    decision = check_fingerprint(config, backend.fingerprint(), accept_mismatch)
+    info = config.info
+    return {
+        "microscope": {
+            "name": info.name,
+            "manufacturer": info.manufacturer,
+            "ip_address": info.ip_address,
+        },
+        "fingerprint_check": decision,
+    }
+
+
 def build_microscope(
     config: MicroscopeConfig | str | Path | None = None,
     *,
     path_provider: PathProvider | None = None,
     twin: dict[str, Any] | None = None,
+    accept_fingerprint_mismatch: bool = False,
 ) -> Microscope:
-    """Build (not connect) the Microscope for `config` (default: the shipped twin config)."""
+    """Build (not connect) the Microscope for `config` (default: the shipped twin config).
+
+    The backend's fingerprint must match the configuration (`info.expected_fingerprint`,
+    `info.manufacturer`, enabled subsystems, ranges): a mismatch raises
+    `FingerprintMismatchError` listing the differences, unless
+    `accept_fingerprint_mismatch`; either way the decision is in every run's metadata."""
     cfg = config if isinstance(config, MicroscopeConfig) else load_config(config)
     manufacturer = cfg.info.manufacturer
     if manufacturer != "Demo":
@@ -154,12 +163,14 @@ def build_microscope(
             "build; use 'Demo' (the digital twin)"
         )
     backend = _twin_backend(cfg, twin or {})
-    _apply_imaging_defaults(backend, cfg)
+    metadata = _connection_metadata(backend, cfg, accept_fingerprint_mismatch)
+    _apply_defaults(backend, cfg)
     if path_provider is None:
         folder = Path(tempfile.mkdtemp(prefix="fibsem-ophyd-frames-"))
         path_provider = StaticPathProvider(UUIDFilenameProvider(), folder)
     geometry = StageGeometry.from_config(cfg)
-    microscope = Microscope(backend, limits_from_config(cfg), path_provider, geometry)
+    limits = limits_from_config(cfg)
+    microscope = Microscope(backend, limits, path_provider, geometry, metadata)
     microscope.sites.update(_twin_sites(backend, geometry))
     microscope.positions.update(_twin_positions(backend, geometry))
     return microscope
@@ -170,10 +181,17 @@ def connect_microscope(
     *,
     path_provider: PathProvider | None = None,
     twin: dict[str, Any] | None = None,
+    accept_fingerprint_mismatch: bool = False,
 ) -> Microscope:
     """Build the Microscope and connect it in the RunEngine's event loop
-    (create the RunEngine first)."""
-    microscope = build_microscope(config, path_provider=path_provider, twin=twin)
+    (create the RunEngine first). A microscope that does not match the configuration's
+    fingerprint is refused unless `accept_fingerprint_mismatch` (see `build_microscope`)."""
+    microscope = build_microscope(
+        config,
+        path_provider=path_provider,
+        twin=twin,
+        accept_fingerprint_mismatch=accept_fingerprint_mismatch,
+    )
     call_in_bluesky_event_loop(microscope.connect())
     return microscope
 

@@ -2,6 +2,7 @@
 coatings, lamella workflows. Plans only `yield from` plan stubs; devices hold the logic."""
 
 from .alignment import align
+from .cryo import cool_down, warm_up
 from .deposition import cryo_deposition, gis_deposition, sputter_coat
 from .fluorescence import acquire_channels, acquire_z_stack, move_to_fluorescence
 from .focus import autocontrast, autofocus
@@ -38,6 +39,7 @@ __all__ = [
     "autofocus",
     "autolamella",
     "beam_coincidence",
+    "cool_down",
     "cryo_deposition",
     "gis_deposition",
     "load_positions",
@@ -59,4 +61,5 @@ __all__ = [
     "sputter_coat",
     "stable_move",
     "vertical_move",
+    "warm_up",
 ]

@@ -52,9 +52,11 @@ def start_session(
     progress: bool = True,
     twin: dict[str, Any] | None = None,
     call_returns_result: bool = True,
+    accept_fingerprint_mismatch: bool = False,
 ) -> Session:
     """Connect the configured microscope (the twin by default) and wire the RunEngine
-    to the embedded store and a progress display."""
+    to the embedded store and a progress display. A microscope that does not match the
+    configuration's fingerprint is refused unless `accept_fingerprint_mismatch`."""
     cfg = config if isinstance(config, MicroscopeConfig) else load_config(config)
     RE = RunEngine({}, call_returns_result=call_returns_result)
     the_store: EmbeddedStore | None = None
@@ -63,7 +65,17 @@ def start_session(
         settings = StorageSettings(data_dir=Path(data_dir)) if data_dir else StorageSettings()
         the_store = EmbeddedStore(settings).start()
         path_provider = the_store.path_provider()
-    microscope = connect_microscope(cfg, path_provider=path_provider, twin=twin)
+    try:
+        microscope = connect_microscope(
+            cfg,
+            path_provider=path_provider,
+            twin=twin,
+            accept_fingerprint_mismatch=accept_fingerprint_mismatch,
+        )
+    except BaseException:
+        if the_store is not None:  # a refused connection leaves no server behind
+            the_store.stop()
+        raise
     wire_detectors(microscope)
     install_halt_safety(RE, microscope)
     session = Session(RE=RE, microscope=microscope, config=cfg, store=the_store)

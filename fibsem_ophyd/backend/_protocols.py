@@ -98,10 +98,11 @@ class ManipulatorBackend(Protocol):
 
 @runtime_checkable
 class GasInjectionBackend(Protocol):
-    gas: str
+    gas: str  # the selected gas (precursor) the valve delivers
     inserted: bool
     heater_on: bool
-    temperature_k: float
+    heater_temperature_k: float  # reservoir setpoint while the heater is on
+    temperature_k: float  # reservoir temperature (readback)
 
     async def insert(self) -> None: ...
 
@@ -121,11 +122,18 @@ class SputterCoaterBackend(Protocol):
 class ChamberBackend(Protocol):
     state: VacuumState
     pressure_pa: float
-    cryo_temperature_k: float
+    cryo_temperature_k: float  # stage temperature (readback)
+    cryo_target_k: float  # stage temperature setpoint; the stage ramps toward it
+    cryo_rate_k_per_min: float  # ramp rate toward the setpoint (> 0)
 
     async def pump(self) -> None: ...
 
     async def vent(self) -> None: ...
+
+    async def wait_for_temperature(self, timeout_s: float) -> bool:
+        """Return once the stage is at `cryo_target_k` (True), or after `timeout_s` seconds
+        of microscope time (False, still ramping)."""
+        ...
 
 
 @runtime_checkable

@@ -8,8 +8,16 @@ defaults. Every problem is reported at once, as one ``ConfigError``.
 from ._base import AxisRange
 from ._beam import CURRENT_RTOL, BeamConfig, ImagingDefaults
 from ._beam_defaults import ELECTRON_DEFAULTS, ION_DEFAULTS
+from ._chamber import ChamberConfig
+from ._coating import GISConfig, SputterCoaterConfig
 from ._errors import ConfigError
-from ._fingerprint import compare_fingerprint
+from ._fingerprint import (
+    FingerprintMismatchError,
+    check_fingerprint,
+    compare_fingerprint,
+    compare_identity,
+)
+from ._info import MANUFACTURERS, ExpectedFingerprint, InfoConfig
 from ._load import (
     DEFAULT_CONFIG_PATH,
     config_from_dict,
@@ -22,17 +30,12 @@ from ._load import (
 from ._microscope import MicroscopeConfig
 from ._stage import StageConfig, StageLimits
 from ._subsystems import (
-    MANUFACTURERS,
-    ChamberConfig,
     FluorescenceChannel,
     FluorescenceConfig,
-    GISConfig,
-    InfoConfig,
     ManipulatorConfig,
     ManipulatorLimits,
     ManipulatorPose,
     Offset,
-    SputterCoaterConfig,
 )
 
 __all__ = [
@@ -45,6 +48,8 @@ __all__ = [
     "BeamConfig",
     "ChamberConfig",
     "ConfigError",
+    "ExpectedFingerprint",
+    "FingerprintMismatchError",
     "FluorescenceChannel",
     "FluorescenceConfig",
     "GISConfig",
@@ -58,7 +63,9 @@ __all__ = [
     "SputterCoaterConfig",
     "StageConfig",
     "StageLimits",
+    "check_fingerprint",
     "compare_fingerprint",
+    "compare_identity",
     "config_from_dict",
     "config_to_yaml",
     "load_config",

@@ -55,6 +55,12 @@ class BeamConfig(Section):
     beam_shift_max_m: PositiveNumber = Field(
         description="Largest beam shift magnitude per image axis, metres (m)."
     )
+    working_distance_min_m: PositiveNumber = Field(description="Shortest working distance, m.")
+    working_distance_max_m: PositiveNumber = Field(description="Longest working distance, m.")
+    stigmation_max: PositiveNumber = Field(
+        description="Largest stigmator value per axis (normalised; -max..max)."
+    )
+    integration_max: StrictInt = Field(ge=1, description="Most lines/frames integrated.")
     detector_types: list[str] = Field(min_length=1, description="Available detectors.")
     detector_modes: list[str] = Field(min_length=1, description="Available detector modes.")
     imaging: ImagingDefaults = Field(description="Start-up imaging settings.")
@@ -69,6 +75,17 @@ class BeamConfig(Section):
             issues.append(("hfw_min_m", f"{fmt(self.hfw_min_m)} m > hfw_max_m"))
         if self.dwell_time_min_s > self.dwell_time_max_s:
             issues.append(("dwell_time_min_s", f"{fmt(self.dwell_time_min_s)} s > max"))
+        wd_lo, wd_hi = self.working_distance_min_m, self.working_distance_max_m
+        if wd_lo > wd_hi:
+            issues.append(("working_distance_min_m", f"{fmt(wd_lo)} m > max"))
+        elif not wd_lo <= self.imaging.working_distance_m <= wd_hi:
+            wd = self.imaging.working_distance_m
+            issues.append(
+                (
+                    "imaging.working_distance_m",
+                    f"got {fmt(wd)} m; allowed [{fmt(wd_lo)}, {fmt(wd_hi)}] m",
+                )
+            )
         for i, (w, h) in enumerate(self.resolutions_px):
             if w <= 0 or h <= 0:
                 issues.append((f"resolutions_px[{i}]", f"{[w, h]} must be positive pixels"))

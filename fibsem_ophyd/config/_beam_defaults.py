@@ -38,6 +38,10 @@ ELECTRON_DEFAULTS: dict[str, Any] = {
     "dwell_time_min_s": 25.0e-9,
     "dwell_time_max_s": 25.0e-3,
     "beam_shift_max_m": 50.0e-6,
+    "working_distance_min_m": 0.5e-3,
+    "working_distance_max_m": 50.0e-3,
+    "stigmation_max": 1.0,
+    "integration_max": 255,
     "detector_types": ["ETD", "TLD", "CBS"],
     "detector_modes": ["SecondaryElectrons", "BackscatterElectrons"],
     "imaging": {
@@ -82,6 +86,10 @@ ION_DEFAULTS: dict[str, Any] = {
     "dwell_time_min_s": 25.0e-9,
     "dwell_time_max_s": 25.0e-3,
     "beam_shift_max_m": 50.0e-6,
+    "working_distance_min_m": 0.5e-3,
+    "working_distance_max_m": 50.0e-3,
+    "stigmation_max": 1.0,
+    "integration_max": 255,
     "detector_types": ["ETD", "ICE"],
     "detector_modes": ["SecondaryElectrons", "SecondaryIons"],
     "imaging": {

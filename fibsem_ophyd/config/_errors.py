@@ -13,6 +13,7 @@ from ._base import fmt
 _UNITS = (
     ("_m_per_s", "metres per second (m/s)"),
     ("_deg_per_s", "degrees per second (deg/s)"),
+    ("_k_per_min", "kelvin per minute (K/min)"),
     ("_px", "pixels"),
     ("_deg", "degrees (deg)"),
     ("_pa", "pascals (Pa)"),

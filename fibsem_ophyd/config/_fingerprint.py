@@ -1,6 +1,9 @@
-"""Comparing a configuration with what the connected microscope reports."""
+"""Comparing a configuration with what the connected microscope reports, and the
+decision taken on connecting (matched, or a mismatch the user accepted)."""
 
 from __future__ import annotations
+
+from typing import Any, Literal
 
 from fibsem_ophyd.backend._types import SystemFingerprint
 
@@ -63,3 +66,53 @@ def compare_fingerprint(config: MicroscopeConfig, fingerprint: SystemFingerprint
                 f"[{hw_lo:.6g}, {hw_hi:.6g}]"
             )
     return problems
+
+
+def compare_identity(config: MicroscopeConfig, fingerprint: SystemFingerprint) -> list[str]:
+    """Differences between ``info.expected_fingerprint`` (if set) and what the microscope
+    reports as its model, serial number and software version, one line each."""
+    expected = config.info.expected_fingerprint
+    if expected is None:
+        return []
+    problems = []
+    for key, want in expected.model_dump(exclude_none=True).items():
+        got = getattr(fingerprint, key)
+        if got != want:
+            problems.append(
+                f"info.expected_fingerprint.{key}: configuration expects {want!r}, "
+                f"the microscope reports {got!r}"
+            )
+    return problems
+
+
+class FingerprintMismatchError(RuntimeError):
+    """The connected microscope is not the one the configuration describes."""
+
+
+FingerprintStatus = Literal["matched", "mismatch accepted"]
+
+
+def check_fingerprint(
+    config: MicroscopeConfig, fingerprint: SystemFingerprint, accept_mismatch: bool = False
+) -> dict[str, Any]:
+    """Compare identity (``info.expected_fingerprint``) and capabilities
+    (`compare_fingerprint`); refuse a mismatch unless ``accept_mismatch``.
+
+    Returns the decision for the run metadata: ``{"status": "matched" | "mismatch
+    accepted", "differences": [...], "expected": {...}}``."""
+    differences = compare_identity(config, fingerprint) + compare_fingerprint(config, fingerprint)
+    if differences and not accept_mismatch:
+        listed = "\n".join(f"  - {line}" for line in differences)
+        raise FingerprintMismatchError(
+            f"refused to connect to {config.info.name!r}: the microscope does not match the "
+            f"configuration ({len(differences)} difference(s)):\n{listed}\n"
+            "Correct the configuration, or connect with accept_fingerprint_mismatch=True to "
+            "go on (the differences are then recorded in every run's start document)."
+        )
+    expected = config.info.expected_fingerprint
+    status: FingerprintStatus = "mismatch accepted" if differences else "matched"
+    return {
+        "status": status,
+        "differences": differences,
+        "expected": {} if expected is None else expected.model_dump(exclude_none=True),
+    }

@@ -9,18 +9,14 @@ from pydantic import Field, model_validator
 
 from fibsem_ophyd.backend._protocols import BeamName
 
-from ._base import Section
+from ._base import Section, raise_issues
 from ._beam import BeamConfig
 from ._beam_defaults import ELECTRON_DEFAULTS, ION_DEFAULTS
+from ._chamber import ChamberConfig
+from ._coating import GISConfig, SputterCoaterConfig
+from ._info import MANUFACTURERS, InfoConfig
 from ._stage import StageConfig
-from ._subsystems import (
-    ChamberConfig,
-    FluorescenceConfig,
-    GISConfig,
-    InfoConfig,
-    ManipulatorConfig,
-    SputterCoaterConfig,
-)
+from ._subsystems import FluorescenceConfig, ManipulatorConfig
 
 _BEAM_DEFAULTS: dict[str, dict[str, Any]] = {"electron": ELECTRON_DEFAULTS, "ion": ION_DEFAULTS}
 
@@ -49,9 +45,11 @@ class MicroscopeConfig(Section):
     sputter_coater: SputterCoaterConfig = Field(default_factory=SputterCoaterConfig)
     chamber: ChamberConfig = Field(default_factory=ChamberConfig)
     fluorescence: FluorescenceConfig = Field(default_factory=FluorescenceConfig)
-    advanced: dict[str, Any] = Field(
+    advanced: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
-        description="Free-form manufacturer-specific settings (the only unchecked section).",
+        description="Settings for one backend, by manufacturer ('Demo', 'Thermo', 'Tescan'): "
+        "handed to the backend that info.manufacturer picks, which checks them ('Demo': "
+        "digital-twin parameters); other manufacturers' settings are kept, unused.",
     )
 
     @model_validator(mode="before")
@@ -66,6 +64,19 @@ class MicroscopeConfig(Section):
             if isinstance(section, dict):
                 data[name] = _deep_merge(defaults, section)
         return data
+
+    @model_validator(mode="after")
+    def _advanced_by_manufacturer(self) -> MicroscopeConfig:
+        unknown = [key for key in self.advanced if key not in MANUFACTURERS]
+        raise_issues(
+            [(f"advanced.{key}", f"not a manufacturer; allowed: {list(MANUFACTURERS)}")
+             for key in unknown]
+        )  # fmt: skip
+        return self
+
+    def backend_settings(self) -> dict[str, Any]:
+        """The `advanced` settings of the backend this configuration connects to."""
+        return dict(self.advanced.get(self.info.manufacturer, {}))
 
     def model_post_init(self, context: Any, /) -> None:
         self.electron._label = "electron"

@@ -1,55 +1,12 @@
-"""Configuration of the smaller subsystems: manipulator, GIS, sputter coater, chamber,
-fluorescence microscope, and the instrument identity (info)."""
+"""Configuration of the manipulator and the fluorescence microscope."""
 
 from __future__ import annotations
 
-import ipaddress
-import re
-from typing import Literal
-
-from pydantic import Field, StrictBool, field_validator, model_validator
+from pydantic import Field, StrictBool, model_validator
 
 from fibsem_ophyd.backend._types import ManipulatorPosition
 
-from ._base import (
-    AxisRange,
-    NonNegativeNumber,
-    Number,
-    PositiveNumber,
-    Section,
-    fmt,
-    raise_issues,
-)
-
-Manufacturer = Literal["Demo", "Thermo", "Tescan"]
-MANUFACTURERS: tuple[str, ...] = ("Demo", "Thermo", "Tescan")
-_HOSTNAME = re.compile(
-    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
-)
-
-
-class InfoConfig(Section):
-    """Which instrument this file describes and how to reach it."""
-
-    name: str = Field("fibsem-twin", min_length=1, description="A name for this microscope.")
-    manufacturer: Manufacturer = Field(
-        "Demo", description="Backend to use: 'Demo' (the digital twin), 'Thermo' or 'Tescan'."
-    )
-    ip_address: str = Field(
-        "localhost", description="IP address or hostname of the microscope control server."
-    )
-
-    @field_validator("ip_address")
-    @classmethod
-    def _ip_or_host(cls, value: str) -> str:
-        try:
-            ipaddress.ip_address(value)
-            return value
-        except ValueError:
-            pass
-        if not _HOSTNAME.match(value) or value.replace(".", "").isdigit():
-            raise ValueError("expected an IPv4/IPv6 address or a hostname, e.g. '192.168.0.1'")
-        return value
+from ._base import AxisRange, Number, PositiveNumber, Section, fmt, raise_issues
 
 
 class ManipulatorPose(Section):
@@ -108,48 +65,6 @@ class ManipulatorConfig(Section):
         return self
 
 
-class GISConfig(Section):
-    """Gas injection system (organometallic Pt for cryo protective layers)."""
-
-    enabled: StrictBool = Field(True, description="Whether a GIS is installed.")
-    gases: list[str] = Field(["Pt"], min_length=1, description="Gases available.")
-    default_gas: str = Field("Pt", description="Gas used by default; one of gases.")
-    heater_temperature_k: PositiveNumber = Field(
-        301.0, description="Default reservoir heater temperature, kelvin (K)."
-    )
-    deposition_time_s: PositiveNumber = Field(
-        30.0, description="Default (cryo) deposition time, seconds (s)."
-    )
-
-    @model_validator(mode="after")
-    def _default_available(self) -> GISConfig:
-        if self.default_gas not in self.gases:
-            raise_issues([("default_gas", f"got {self.default_gas!r}; allowed: {self.gases}")])
-        return self
-
-
-class SputterCoaterConfig(Section):
-    """Sputter coater (conductive metal coat)."""
-
-    enabled: StrictBool = Field(True, description="Whether a sputter coater is installed.")
-    default_current_a: PositiveNumber = Field(30.0e-3, description="Sputter current, amperes.")
-    default_time_s: PositiveNumber = Field(15.0, description="Sputter time, seconds (s).")
-
-
-class ChamberConfig(Section):
-    """Vacuum chamber and cryo stage cooling."""
-
-    cryo_enabled: StrictBool = Field(True, description="Whether the stage is cryo-cooled.")
-    cryo_temperature_k: PositiveNumber = Field(
-        90.0, description="Target stage temperature when cooled, kelvin (K)."
-    )
-    pumped_pressure_pa: PositiveNumber = Field(
-        5.0e-4, description="Chamber pressure regarded as pumped, pascals (Pa)."
-    )
-    pump_time_s: NonNegativeNumber = Field(300.0, description="Time to pump down, seconds (s).")
-    vent_time_s: NonNegativeNumber = Field(180.0, description="Time to vent, seconds (s).")
-
-
 class FluorescenceChannel(Section):
     """One excitation/emission channel of the integrated fluorescence microscope."""
 
@@ -189,6 +104,16 @@ class FluorescenceConfig(Section):
         ],
         description="Available channels (wavelengths in metres).",
     )
+    exposure_range_s: AxisRange = Field(
+        AxisRange(min=1.0e-4, max=10.0), description="Allowed camera exposure times, seconds (s)."
+    )
     stage_offset: Offset | None = Field(
         None, description="Raw stage translation from the eucentric point to the FM view (m)."
     )
+
+    @model_validator(mode="after")
+    def _positive_exposure(self) -> FluorescenceConfig:
+        low = self.exposure_range_s.min
+        if low <= 0:
+            raise_issues([("exposure_range_s.min", f"got {fmt(low)} s; must be > 0 s")])
+        return self

@@ -1,8 +1,12 @@
-"""Gas injection system (GIS): insert, retract, heater, open the valve for a time.
+"""Gas injection system (GIS): gas selection, insert, retract, heater, open the valve for
+a time.
 
-Insertion is refused while vented, venting or pumping, and outside the stage's safe
-envelope (the same one as the manipulator's: both needles reach the specimen); while it
-goes in, venting and stage moves out of the envelope are refused.
+The gas is one of the configured `gis.gases`; the heater setpoint is the reservoir's
+temperature while heated. Insertion is refused while vented, venting or pumping, and
+outside the stage's safe envelope (the same one as the manipulator's: both needles reach
+the specimen); while it goes in, venting and stage moves out of the envelope are
+refused. With `gis.enabled` false in the configuration, insertion and opening are
+refused.
 """
 
 from __future__ import annotations
@@ -14,8 +18,14 @@ from ophyd_async.core import StandardReadableFormat as Format
 
 from ..backend import GasInjectionBackend
 from ..values import typed
-from ._backed import backed_r, backed_rw
+from ._backed import backed_r, backed_rw, check_choice
 from .interlocks import InterlockError, Interlocks
+from .limits import GisLimits
+
+
+def _check_heater_temperature(value: float) -> None:
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"gis.heater_temperature_k={value!r} K must be finite and > 0 K")
 
 
 class GasInjection(StandardReadable):
@@ -23,21 +33,41 @@ class GasInjection(StandardReadable):
         self,
         backend: GasInjectionBackend,
         interlocks: Interlocks,
-        max_open_s: float = 600.0,
+        limits: GisLimits,
         name: str = "",
     ) -> None:
         self.backend = backend
+        self.limits = limits
         self._interlocks = interlocks
-        self._max_open_s = max_open_s
-        with self.add_children_as_readables(Format.CONFIG_SIGNAL):
-            self.gas = backed_r(str, lambda: str(backend.gas))
+        with self.add_children_as_readables():  # they change during a run
             self.inserted = backed_r(bool, lambda: bool(backend.inserted))
-            self.heater_on = backed_rw(bool, backend, "heater_on", field="gis.heater_on")
             self.temperature_k = backed_r(float, lambda: float(backend.temperature_k), units="K")
+        with self.add_children_as_readables(Format.CONFIG_SIGNAL):
+            self.gas = backed_rw(
+                str,
+                backend,
+                "gas",
+                field="gis.gas",
+                check=check_choice("gis.gas", list(limits.gases)),
+            )
+            self.heater_on = backed_rw(bool, backend, "heater_on", field="gis.heater_on")
+            self.heater_temperature_k = backed_rw(
+                float,
+                backend,
+                "heater_temperature_k",
+                field="gis.heater_temperature_k",
+                units="K",
+                check=_check_heater_temperature,
+            )
         super().__init__(name=name)
+
+    def _require_enabled(self, action: str) -> None:
+        if not self.limits.enabled:
+            raise ValueError(f"refused to {action}: gis.enabled is false in the configuration")
 
     @AsyncStatus.wrap
     async def insert(self) -> None:
+        self._require_enabled("insert the gas injection needle")
         with self._interlocks.inserting("gas injection needle"):
             await self.backend.insert()
         await self.inserted.read(cached=False)
@@ -47,15 +77,33 @@ class GasInjection(StandardReadable):
         await self.backend.retract()
         await self.inserted.read(cached=False)
 
+    def check_duration(self, duration_s: float) -> float:
+        """`duration_s` as a float if in (0, `gis.max_open_time_s`], else ValueError."""
+        duration_s = typed("gis.duration_s", float, duration_s, "s")
+        top = self.limits.max_open_time_s
+        if not math.isfinite(duration_s) or not (0 < duration_s <= top):
+            raise ValueError(
+                f"gis.duration_s={duration_s!r} s is outside the allowed range (0, {top:g}] s "
+                "(gis.max_open_time_s in the configuration)"
+            )
+        return duration_s
+
+    def check(self, duration_s: float | None = None, gas: str | None = None) -> tuple[float, str]:
+        """A deposition's (duration_s, gas), the configured defaults for None
+        (`gis.deposition_time_s`, `gis.default_gas`), checked: a GIS is configured, the
+        duration is allowed, the gas is one of `gis.gases`. ValueError otherwise."""
+        self._require_enabled("deposit")
+        lim = self.limits
+        duration = self.check_duration(lim.deposition_time_s if duration_s is None else duration_s)
+        chosen = lim.default_gas if gas is None else gas
+        check_choice("gis.gas", list(lim.gases))(chosen)
+        return duration, chosen
+
     @AsyncStatus.wrap
     async def open_for(self, duration_s: float) -> None:
         """Open the valve for `duration_s` seconds (the needle must be inserted)."""
-        duration_s = typed("gis.duration_s", float, duration_s, "s")
-        if not math.isfinite(duration_s) or not (0 < duration_s <= self._max_open_s):
-            raise ValueError(
-                f"gis.duration_s={duration_s!r} s is outside the allowed range "
-                f"(0, {self._max_open_s:g}] s"
-            )
+        duration_s = self.check_duration(duration_s)
+        self._require_enabled("open the gas injection valve")
         self._interlocks.require_vacuum("open the gas injection valve")
         if not self.backend.inserted:
             raise InterlockError("refused to open the gas valve: the GIS needle is retracted")

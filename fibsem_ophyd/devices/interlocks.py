@@ -55,6 +55,8 @@ def _held(items: list[T], item: T) -> Iterator[None]:
 class Interlocks:
     backend: MicroscopeBackend
     manipulator_limits: ManipulatorLimits
+    # Highest pressure regarded as pumped (`chamber.pumped_pressure_pa` in the config).
+    pumped_pressure_pa: float
     # The milling device, set by the Microscope once it is built: venting is refused
     # while it is busy, and the ion beam going off interrupts it.
     milling: Interruptible | None = None
@@ -72,11 +74,18 @@ class Interlocks:
 
     def require_vacuum(self, action: str) -> None:
         """Imaging, milling, beams on, deposition, insertion: only with the chamber pumped
-        and no vent or pump in progress."""
+        (and its pressure at most `pumped_pressure_pa`) and no vent or pump in progress."""
         state = self.vacuum_state()
         if state is not VacuumState.PUMPED:
             raise InterlockError(
                 f"refused to {action}: the chamber is {state.value}; pump it first (chamber.pump())"
+            )
+        pressure_pa = float(self.backend.chamber.pressure_pa)
+        if not pressure_pa <= self.pumped_pressure_pa:
+            raise InterlockError(
+                f"refused to {action}: the chamber pressure {pressure_pa:.3g} Pa is above "
+                f"chamber.pumped_pressure_pa ({self.pumped_pressure_pa:.3g} Pa in the "
+                "configuration): not regarded as pumped"
             )
 
     def needles_in(self) -> list[str]:

@@ -1,7 +1,10 @@
-"""Allowed values the devices enforce, built from the configuration by `connect`.
+"""Allowed values the devices enforce, and the configured defaults plans use, built
+from the configuration by `connect` (`fibsem_ophyd.limits_from_config`).
 
 Kept as small frozen dataclasses so a device does not depend on the layout of the
 configuration file, only on the ranges it must check (SI units, angles in degrees).
+Values that come from the configuration have no defaults here: the configuration is
+their one source.
 """
 
 from __future__ import annotations
@@ -16,15 +19,15 @@ class BeamLimits:
     resolutions: tuple[tuple[int, int], ...]
     hfw_min_m: float
     hfw_max_m: float
-    dwell_time_min_s: float = 25e-9
-    dwell_time_max_s: float = 1e-3
-    working_distance_min_m: float = 0.5e-3
-    working_distance_max_m: float = 50e-3
-    beam_shift_max_m: float = 50e-6
-    stigmation_max: float = 1.0
-    detector_types: tuple[str, ...] = ("ETD", "TLD", "ICE")
-    detector_modes: tuple[str, ...] = ("SecondaryElectrons", "BackscatterElectrons")
-    max_integration: int = 255
+    dwell_time_min_s: float
+    dwell_time_max_s: float
+    beam_shift_max_m: float
+    detector_types: tuple[str, ...]
+    detector_modes: tuple[str, ...]
+    working_distance_min_m: float
+    working_distance_max_m: float
+    stigmation_max: float
+    max_integration: int
 
 
 @dataclass(frozen=True)
@@ -32,10 +35,6 @@ class AxisLimits:
     minimum: float
     maximum: float
     unit: str
-
-
-# Axis ranges have no defaults here: the configuration is their one source
-# (`fibsem_ophyd.connect.limits_from_config`).
 
 
 @dataclass(frozen=True)
@@ -66,8 +65,37 @@ class FluorescenceLimits:
     objective_min_m: float
     objective_max_m: float
     channels: tuple[str, ...]
-    exposure_min_s: float = 1e-4
-    exposure_max_s: float = 10.0
+    exposure_min_s: float
+    exposure_max_s: float
+
+
+@dataclass(frozen=True)
+class GisLimits:
+    enabled: bool
+    gases: tuple[str, ...]
+    default_gas: str
+    heater_temperature_k: float  # reservoir setpoint of a heated deposition
+    deposition_time_s: float  # default deposition time
+    max_open_time_s: float
+
+
+@dataclass(frozen=True)
+class SputterLimits:
+    enabled: bool
+    default_current_a: float
+    default_time_s: float
+    max_current_a: float
+    max_time_s: float
+
+
+@dataclass(frozen=True)
+class ChamberLimits:
+    pumped_pressure_pa: float  # above it the chamber is not regarded as pumped
+    cryo_enabled: bool
+    cryo_temperature_k: float  # cool_down's default target
+    cryo_min_k: float
+    cryo_max_k: float  # warm_up's default target
+    max_cryo_rate_k_per_min: float
 
 
 @dataclass(frozen=True)
@@ -77,5 +105,6 @@ class MicroscopeLimits:
     stage: StageLimits
     manipulator: ManipulatorLimits
     fluorescence: FluorescenceLimits
-    gis_max_open_s: float = 600.0
-    sputter_max_s: float = 600.0
+    gis: GisLimits
+    sputter_coater: SputterLimits
+    chamber: ChamberLimits

@@ -55,11 +55,15 @@ class Microscope:
         limits: MicroscopeLimits,
         path_provider: PathProvider,
         geometry: StageGeometry | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> None:
         self.backend = backend
         self.limits = limits
         self.geometry = geometry or StageGeometry()
-        self.interlocks = Interlocks(backend, limits.manipulator)
+        # Start-document metadata from the connection (which microscope, the fingerprint
+        # check's decision); see `run_metadata`.
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self.interlocks = Interlocks(backend, limits.manipulator, limits.chamber.pumped_pressure_pa)
         il = self.interlocks
         self.electron_beam = ElectronBeam(backend.electron, limits.electron, il)
         self.ion_beam = IonBeam(backend.ion, limits.ion, il)
@@ -67,11 +71,9 @@ class Microscope:
         self.fib = ImagingDetector(self.ion_beam, backend.imaging, il, path_provider)
         self.stage = Stage(backend.stage, limits.stage, il)
         self.manipulator = Manipulator(backend.manipulator, limits.manipulator, il)
-        self.gis = GasInjection(backend.gis, il, max_open_s=limits.gis_max_open_s)
-        self.sputter_coater = SputterCoater(
-            backend.sputter_coater, il, max_time_s=limits.sputter_max_s
-        )
-        self.chamber = Chamber(backend.chamber, il)
+        self.gis = GasInjection(backend.gis, il, limits.gis)
+        self.sputter_coater = SputterCoater(backend.sputter_coater, il, limits.sputter_coater)
+        self.chamber = Chamber(backend.chamber, il, limits.chamber)
         self.fluorescence = FluorescenceMicroscope(backend.fluorescence, limits.fluorescence)
         self.fm_camera = fluorescence_camera(self.fluorescence, il, path_provider)
         self.sem_aligner = ImageAligner(self.sem)
@@ -147,7 +149,9 @@ class Microscope:
         return float(abs(n @ s))
 
     def run_metadata(self) -> dict[str, Any]:
-        """Metadata for every run's start document: the system fingerprint.
+        """Metadata for every run's start document: the system fingerprint, and what the
+        connection recorded (`metadata`: the configured microscope, the fingerprint
+        check's decision).
 
         Start-document keys may not contain dots, so ranges named "subsystem.field"
         are nested as {"subsystem": {"field": [min, max]}}."""
@@ -157,4 +161,4 @@ class Microscope:
             group, _, field = key.rpartition(".")
             nested.setdefault(group or "general", {})[field] = rng
         fp["ranges"] = nested
-        return {"fingerprint": fp}
+        return {"fingerprint": fp, **self.metadata}

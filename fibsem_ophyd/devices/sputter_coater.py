@@ -1,4 +1,9 @@
-"""Sputter coater: a conductive metal layer over the whole specimen."""
+"""Sputter coater: a conductive metal layer over the whole specimen.
+
+Time and current default to the configured `sputter_coater.default_time_s` /
+`default_current_a` and may not exceed `max_time_s` / `max_current_a`; with
+`sputter_coater.enabled` false, coating is refused.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,15 @@ from ophyd_async.core import StandardReadableFormat as Format
 from ..backend import SputterCoaterBackend
 from ..values import typed
 from .interlocks import Interlocks
+from .limits import SputterLimits
+
+
+def _in_range(field: str, value: float, top: float, unit: str, key: str) -> None:
+    if not math.isfinite(value) or not (0 < value <= top):
+        raise ValueError(
+            f"sputter_coater.{field}={value!r} {unit} is outside the allowed range "
+            f"(0, {top:g}] {unit} (sputter_coater.{key} in the configuration)"
+        )
 
 
 class SputterCoater(StandardReadable):
@@ -17,30 +31,48 @@ class SputterCoater(StandardReadable):
         self,
         backend: SputterCoaterBackend,
         interlocks: Interlocks,
-        max_time_s: float = 600.0,
+        limits: SputterLimits,
         name: str = "",
     ) -> None:
         self.backend = backend
+        self.limits = limits
         self._interlocks = interlocks
-        self._max_time_s = max_time_s
         with self.add_children_as_readables(Format.CONFIG_SIGNAL):
             self.last_duration_s, self._set_last = soft_signal_r_and_setter(float, 0.0, units="s")
+            self.last_current_a, self._set_current = soft_signal_r_and_setter(float, 0.0, units="A")
         super().__init__(name=name)
 
+    def check(
+        self, duration_s: float | None = None, current_a: float | None = None
+    ) -> tuple[float, float]:
+        """(duration_s, current_a) with the configured defaults for None, checked against
+        the configured maxima and `sputter_coater.enabled`; ValueError naming the field
+        otherwise."""
+        lim = self.limits
+        duration = typed(
+            "sputter_coater.duration_s",
+            float,
+            lim.default_time_s if duration_s is None else duration_s,
+            "s",
+        )
+        current = typed(
+            "sputter_coater.current_a",
+            float,
+            lim.default_current_a if current_a is None else current_a,
+            "A",
+        )
+        _in_range("duration_s", duration, lim.max_time_s, "s", "max_time_s")
+        _in_range("current_a", current, lim.max_current_a, "A", "max_current_a")
+        if not lim.enabled:
+            raise ValueError("refused to sputter coat: sputter_coater.enabled is false")
+        return duration, current
+
     @AsyncStatus.wrap
-    async def coat(self, duration_s: float, current_a: float = 10e-3) -> None:
-        """Sputter for `duration_s` seconds at plasma current `current_a` amperes."""
-        duration_s = typed("sputter_coater.duration_s", float, duration_s, "s")
-        current_a = typed("sputter_coater.current_a", float, current_a, "A")
-        if not math.isfinite(duration_s) or not (0 < duration_s <= self._max_time_s):
-            raise ValueError(
-                f"sputter_coater.duration_s={duration_s!r} s is outside the allowed range "
-                f"(0, {self._max_time_s:g}] s"
-            )
-        if not math.isfinite(current_a) or not (0 < current_a <= 0.1):
-            raise ValueError(
-                f"sputter_coater.current_a={current_a!r} A is outside the allowed range (0, 0.1] A"
-            )
+    async def coat(self, duration_s: float | None = None, current_a: float | None = None) -> None:
+        """Sputter for `duration_s` seconds at plasma current `current_a` amperes (None:
+        the configured defaults)."""
+        duration, current = self.check(duration_s, current_a)
         with self._interlocks.coating():  # venting and insertions refused until it ends
-            await self.backend.coat(duration_s, current_a)
-        self._set_last(duration_s)
+            await self.backend.coat(duration, current)
+        self._set_last(duration)
+        self._set_current(current)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import BeamName, ReducedArea, StagePosition, SystemFingerprint
+from .chamber import TwinChamber
 from .milling import TwinMilling
 from .subsystems import (
-    TwinChamber,
     TwinFluorescence,
     TwinGis,
     TwinManipulator,
@@ -102,13 +102,14 @@ class TwinBackend:
                 "sputter_coater": True,
                 "chamber": True,
                 "fluorescence": p.fluorescence,
+                "cryo": p.cryo,
                 "milling": True,
             },
             ranges={
                 "electron.hfw_m": (1e-6, 3e-3),
                 "ion.hfw_m": (1e-6, 3e-3),
-                "electron.dwell_time_s": (25e-9, 1e-3),
-                "ion.dwell_time_s": (25e-9, 1e-3),
+                "electron.dwell_time_s": (25e-9, 25e-3),
+                "ion.dwell_time_s": (25e-9, 25e-3),
                 "stage.x_m": (-5e-3, 5e-3),
                 "stage.y_m": (-5e-3, 5e-3),
                 "stage.z_m": (0.0, 10e-3),

@@ -1,8 +1,18 @@
-"""Configuration of the digital twin: geometry, stage behaviour, identity, seed."""
+"""Configuration of the digital twin: geometry, stage behaviour, identity, seed.
+
+Parameters that describe the microscope (geometry, stage speeds, pump and vent times,
+cryo) are set from the microscope configuration by `fibsem_ophyd.connect`; their
+defaults here are the shipped configuration's, read from it (one source), for twins
+built directly (`TwinWorld()`).
+"""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ..config import MicroscopeConfig
+
+_CFG = MicroscopeConfig()
 
 
 class TwinParameters(BaseModel):
@@ -11,14 +21,14 @@ class TwinParameters(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     # Geometry (docs/coordinates.md).
-    electron_column_tilt_deg: float = 0.0
-    ion_column_tilt_deg: float = 52.0
-    shuttle_pre_tilt_deg: float = 35.0
-    rotation_reference_deg: float = 0.0
-    rotation_180_deg: float = 180.0
-    eucentric_z_m: float = 4.0e-3
-    electron_eucentric_working_distance_m: float = 4.0e-3
-    ion_eucentric_working_distance_m: float = 16.5e-3
+    electron_column_tilt_deg: float = _CFG.electron.column_tilt_deg
+    ion_column_tilt_deg: float = _CFG.ion.column_tilt_deg
+    shuttle_pre_tilt_deg: float = _CFG.stage.shuttle_pre_tilt_deg
+    rotation_reference_deg: float = _CFG.stage.rotation_reference_deg
+    rotation_180_deg: float = _CFG.stage.rotation_180_deg
+    eucentric_z_m: float = _CFG.stage.eucentric_z_m
+    electron_eucentric_working_distance_m: float = _CFG.electron.eucentric_height_m
+    ion_eucentric_working_distance_m: float = _CFG.ion.eucentric_height_m
     electron_convergence_semi_angle_rad: float = 5e-3
     ion_convergence_semi_angle_rad: float = 2e-3
 
@@ -35,13 +45,25 @@ class TwinParameters(BaseModel):
         5.0, gt=0.0, description="Rotations/tilts this large get the full angular error"
     )
     stage_drift_m_per_s: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    stage_linear_speed_m_per_s: float = Field(1.0e-3, gt=0.0)
-    stage_angular_speed_deg_per_s: float = Field(10.0, gt=0.0)
+    stage_linear_speed_m_per_s: float = Field(_CFG.stage.max_speed_m_per_s, gt=0.0)
+    stage_rotation_speed_deg_per_s: float = Field(_CFG.stage.max_rotation_speed_deg_per_s, gt=0.0)
+    stage_tilt_speed_deg_per_s: float = Field(_CFG.stage.max_tilt_speed_deg_per_s, gt=0.0)
     stage_settle_s: float = Field(0.2, ge=0.0)
     manipulator_speed_m_per_s: float = Field(0.5e-3, gt=0.0)
     manipulator_park_m: tuple[float, float, float] = (0.0, 0.0, 200e-6)
     manipulator_eucentric_m: tuple[float, float, float] = (0.0, 0.0, 10e-6)
     realtime: bool = Field(False, description="Sleep in wall time as long as the twin clock moves")
+
+    # Chamber and cryo stage.
+    pump_time_s: float = Field(_CFG.chamber.pump_time_s, ge=0.0)
+    vent_time_s: float = Field(_CFG.chamber.vent_time_s, ge=0.0)
+    pumped_pressure_pa: float = Field(
+        _CFG.chamber.pumped_pressure_pa, gt=0.0, description="Pressure reached by pumping"
+    )
+    cryo: bool = Field(_CFG.chamber.cryo_enabled, description="A cryo stage is fitted")
+    cryo_temperature_k: float = Field(
+        _CFG.chamber.cryo_temperature_k, gt=0.0, description="Stage temperature at start (cryo)"
+    )
 
     # Milling (sim/milling.py). Effects are seeded and off by default.
     milling_time_scale: float = Field(

@@ -57,20 +57,30 @@ class ManipulatorState:
     calibrated: bool = True
 
 
+ROOM_TEMPERATURE_K = 293.0  # an unheated GIS reservoir, a stage without cooling
+
+
 @dataclass
 class GisState:
     gas: str = "Pt"
     inserted: bool = False
     heater_on: bool = False
-    temperature_k: float = 293.0
-    open_time_s: float = 0.0  # total valve-open time (deposition physics comes later)
+    heater_temperature_k: float = ROOM_TEMPERATURE_K  # the reservoir's setpoint when heated
+    open_time_s: float = 0.0  # total valve-open time
+    deposits: list[tuple[str, float]] = field(default_factory=list)  # (gas, seconds open)
+
+    @property
+    def temperature_k(self) -> float:
+        """The reservoir: at the heater setpoint when heated (no warm-up modelled)."""
+        return self.heater_temperature_k if self.heater_on else ROOM_TEMPERATURE_K
 
 
 @dataclass
 class ChamberState:
+    """Vacuum; the cryo stage's temperature lives in `sim/cryo.py` (it changes with time)."""
+
+    pressure_pa: float  # pumped: TwinParameters.pumped_pressure_pa
     state: VacuumState = VacuumState.PUMPED
-    pressure_pa: float = 5e-5
-    cryo_temperature_k: float = 80.0
 
 
 @dataclass

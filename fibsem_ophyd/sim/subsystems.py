@@ -1,4 +1,5 @@
-"""Twin backends for the non-imaging subsystems: manipulator, GIS, coater, chamber, light."""
+"""Twin backends for the non-imaging subsystems: manipulator, GIS, coater, light (the
+chamber is in `sim/chamber.py`)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,6 @@ from .coating import SPUTTER_RATE_M_PER_A_S, gis_rate_m_per_s
 from .world import TwinWorld
 
 COATING_RATE_M_PER_A_S = SPUTTER_RATE_M_PER_A_S  # 1 nm/s at 10 mA
-PUMP_TIME_S = 180.0
-VENT_TIME_S = 60.0
-PUMPED_PRESSURE_PA = 5e-5
-VENTED_PRESSURE_PA = 1.0e5
 
 
 def _field(state_attr: str, name: str) -> Any:
@@ -77,7 +74,11 @@ class TwinGis:
     gas: str = _field("gis", "gas")
     inserted: bool = _field("gis", "inserted")
     heater_on: bool = _field("gis", "heater_on")
-    temperature_k: float = _field("gis", "temperature_k")
+    heater_temperature_k: float = _field("gis", "heater_temperature_k")
+
+    @property
+    def temperature_k(self) -> float:
+        return self._world.gis.temperature_k
 
     def __init__(self, world: TwinWorld) -> None:
         self._world = world
@@ -98,10 +99,12 @@ class TwinGis:
         if self._world.chamber.state != VacuumState.PUMPED:
             raise ValueError("chamber is not pumped: cannot inject gas")
         await self._world.clock.advance_async(duration_s)
-        self._world.gis.open_time_s += duration_s
+        gis = self._world.gis
+        gis.open_time_s += duration_s
+        gis.deposits.append((gis.gas, duration_s))
         if not self._world.faults.gis_blocked:
-            rate = gis_rate_m_per_s(self._world.chamber.cryo_temperature_k)
-            self._world.coating.add("gis_pt", rate * duration_s)
+            rate = gis_rate_m_per_s(self._world.stage_temperature_k())
+            self._world.coating.add(f"gis_{gis.gas.lower()}", rate * duration_s)
         self._world.liftout.on_gis_open(self._world, duration_s)
 
 
@@ -118,27 +121,6 @@ class TwinSputterCoater:
         c = self._world.coating
         c.add("sputter_pt", COATING_RATE_M_PER_A_S * current_a * duration_s)
         c.history.append((duration_s, current_a))
-
-
-class TwinChamber:
-    state: VacuumState = _field("chamber", "state")
-    pressure_pa: float = _field("chamber", "pressure_pa")
-    cryo_temperature_k: float = _field("chamber", "cryo_temperature_k")
-
-    def __init__(self, world: TwinWorld) -> None:
-        self._world = world
-
-    async def pump(self) -> None:
-        c = self._world.chamber
-        c.state = VacuumState.PUMPING
-        await self._world.clock.advance_async(PUMP_TIME_S)
-        c.state, c.pressure_pa = VacuumState.PUMPED, PUMPED_PRESSURE_PA
-
-    async def vent(self) -> None:
-        c = self._world.chamber
-        c.state = VacuumState.VENTING
-        await self._world.clock.advance_async(VENT_TIME_S)
-        c.state, c.pressure_pa = VacuumState.VENTED, VENTED_PRESSURE_PA
 
 
 class TwinFluorescence:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..backend import BeamName, ReducedArea, StagePosition
 from .clock import TwinClock
+from .cryo import START_RATE_K_PER_MIN, CryoStage
 from .faults import TwinFaults
 from .fluorescence import make_targets, render_fluorescence
 from .lamella import LamellaReport, measure_lamella
@@ -19,6 +20,7 @@ from .projection import StagePose
 from .render import Renderer, Scene
 from .specimen import Specimen
 from .state import (
+    ROOM_TEMPERATURE_K,
     BeamState,
     ChamberState,
     FluorescenceState,
@@ -27,7 +29,6 @@ from .state import (
 )
 
 _LINEAR = ("x_m", "y_m", "z_m")
-_ANGULAR = ("r_deg", "t_deg")
 
 
 class TwinWorld:
@@ -45,7 +46,11 @@ class TwinWorld:
         self.ion.working_distance_m = p.ion_eucentric_working_distance_m
         self.manipulator = ManipulatorState(*p.manipulator_park_m)
         self.gis = GisState()
-        self.chamber = ChamberState()
+        self.chamber = ChamberState(pressure_pa=p.pumped_pressure_pa)
+        start_k = p.cryo_temperature_k if p.cryo else ROOM_TEMPERATURE_K
+        self.cryo = CryoStage(
+            temperature_k=start_k, target_k=start_k, rate_k_per_min=START_RATE_K_PER_MIN
+        )
         self.fluorescence = FluorescenceState()
         self.coating = self.specimen.coating  # protective layers (sim/coating.py)
         self.faults = TwinFaults()  # injected faults (sim/faults.py)
@@ -90,29 +95,26 @@ class TwinWorld:
         return StagePosition(x_m=c.x_m, y_m=c.y_m, z_m=c.z_m, r_deg=c.r_deg, t_deg=c.t_deg)
 
     def stage_move_time_s(self, target: StagePosition) -> float:
-        c = self.commanded_pose
-        lin = max(
-            (
-                abs(getattr(target, k) - getattr(c, k))
-                for k in _LINEAR
-                if getattr(target, k) is not None
-            ),
-            default=0.0,
-        )
-        ang = max(
-            (
-                abs(getattr(target, k) - getattr(c, k))
-                for k in _ANGULAR
-                if getattr(target, k) is not None
-            ),
-            default=0.0,
-        )
-        if lin == 0.0 and ang == 0.0:
-            return 0.0
-        p = self.params
-        return max(lin / p.stage_linear_speed_m_per_s, ang / p.stage_angular_speed_deg_per_s) + (
-            p.stage_settle_s
-        )
+        """Axes move together, each at its own speed (`stage_*_speed_*` parameters, from
+        the configuration's `stage.max_*speed*`); then the stage settles."""
+        c, p = self.commanded_pose, self.params
+        speeds = {
+            "x_m": p.stage_linear_speed_m_per_s,
+            "y_m": p.stage_linear_speed_m_per_s,
+            "z_m": p.stage_linear_speed_m_per_s,
+            "r_deg": p.stage_rotation_speed_deg_per_s,
+            "t_deg": p.stage_tilt_speed_deg_per_s,
+        }
+        times = [
+            abs(value - getattr(c, axis)) / speeds[axis]
+            for axis, value in target
+            if value is not None and value != getattr(c, axis)
+        ]
+        return max(times) + p.stage_settle_s if times else 0.0
+
+    def stage_temperature_k(self) -> float:
+        """The cryo stage's temperature now (it follows its setpoint with twin time)."""
+        return self.cryo.temperature_at(self.clock.now_s())
 
     def set_stage(self, target: StagePosition) -> None:
         """Apply a move instantly (the caller advances the clock): new command, new error.

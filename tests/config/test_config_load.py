@@ -69,9 +69,19 @@ def test_plain_exponent_numbers_are_numbers(tmp_path: Path) -> None:
     assert load_config(path).ion.currents_a == [1e-12, 1e-9]
 
 
-def test_advanced_is_free_form() -> None:
-    cfg = config_from_dict({"advanced": {"thermo": {"beam_blank_delay_s": 0.1, "x": [1]}}})
-    assert cfg.advanced["thermo"]["x"] == [1]
+def test_advanced_holds_settings_per_manufacturer() -> None:
+    # Free-form for each backend (the backend checks them); only the connected one's
+    # settings are handed on.
+    cfg = config_from_dict({"advanced": {"Thermo": {"beam_blank_delay_s": 0.1, "x": [1]}}})
+    assert cfg.advanced["Thermo"]["x"] == [1]
+    assert cfg.backend_settings() == {}  # info.manufacturer is Demo
+    cfg = config_from_dict({"info": {"manufacturer": "Thermo"}, "advanced": cfg.advanced})
+    assert cfg.backend_settings() == {"beam_blank_delay_s": 0.1, "x": [1]}
+
+
+def test_advanced_keys_are_manufacturers() -> None:
+    with pytest.raises(ConfigError, match=r"advanced\.thermo: not a manufacturer.*'Thermo'"):
+        config_from_dict({"advanced": {"thermo": {"x": 1}}})
 
 
 def test_config_is_immutable() -> None:
