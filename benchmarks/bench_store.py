@@ -18,6 +18,7 @@ Target: the store adds at most 15 ms per frame over the bare render.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import itertools
 import statistics
 import tempfile
@@ -37,15 +38,20 @@ def _median_ms(samples: list[float]) -> float:
 
 
 def bare_render(microscope: Any, frames: int) -> float:
-    """Median seconds of one 1536x1024 electron render, without ophyd or bluesky."""
+    """Median seconds of one 1536x1024 electron frame from the backend (render and twin
+    clock), without ophyd or bluesky."""
     acquire: Callable[[str], Any] = microscope.backend.imaging.acquire
-    acquire("electron")  # warm up
-    samples = []
-    for _ in range(frames):
-        t0 = time.perf_counter()
-        acquire("electron")
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
+
+    async def frames_s() -> list[float]:
+        await acquire("electron")  # warm up
+        samples = []
+        for _ in range(frames):
+            t0 = time.perf_counter()
+            await acquire("electron")
+            samples.append(time.perf_counter() - t0)
+        return samples
+
+    return statistics.median(asyncio.run(frames_s()))
 
 
 def timed_count(RE: RunEngine, det: Any, num: int) -> tuple[float, float]:

@@ -2,8 +2,14 @@
 
 Attributes are plain read/write properties in SI units; a backend may raise on a
 write it cannot honour. Validation against the configured ranges happens in the
-devices *before* a value reaches the backend. Movements are `async` so a backend
-may take real (or twin-clock) time; everything else is synchronous and quick.
+devices *before* a value reaches the backend.
+
+Every call that takes time on a real microscope is `async`: acquiring a frame,
+drawing and milling patterns, stage and needle moves, insertion, pump/vent,
+deposition, coating, temperature changes (docs/decisions.md: "Slow calls are async").
+A backend never blocks the event loop in them: a vendor SDK's blocking call runs in a
+worker thread (`asyncio.to_thread`), the twin awaits its clock (which sleeps in
+realtime mode). Everything else is synchronous and quick.
 """
 
 from __future__ import annotations
@@ -55,9 +61,10 @@ class BeamBackend(Protocol):
 
 @runtime_checkable
 class ImagingBackend(Protocol):
-    def acquire(self, beam: BeamName, reduced_area: ReducedArea | None = None) -> np.ndarray:
+    async def acquire(self, beam: BeamName, reduced_area: ReducedArea | None = None) -> np.ndarray:
         """Scan one frame with the beam's current settings; return a 2-D uint8 array
-        of shape (resolution_y_px, resolution_x_px) (or the reduced area of it)."""
+        of shape (resolution_y_px, resolution_x_px) (or the reduced area of it). Takes
+        the scan's time without blocking the event loop."""
         ...
 
     def frame_time_s(self, beam: BeamName) -> float:
@@ -143,8 +150,9 @@ class FluorescenceBackend(Protocol):
     exposure_time_s: float
     excitation_power: float  # 0..1
 
-    def acquire(self) -> np.ndarray:
-        """One widefield frame (2-D uint16) with the current objective/channel/exposure."""
+    async def acquire(self) -> np.ndarray:
+        """One widefield frame (2-D uint16) with the current objective/channel/exposure;
+        takes the exposure time without blocking the event loop."""
         ...
 
     def frame_shape(self) -> tuple[int, int]:
@@ -161,7 +169,7 @@ class MillingBackend(Protocol):
     running: bool
     paused: bool  # True once a requested pause has taken effect (beam off the specimen)
 
-    def draw(self, stage: MillingStage) -> float:
+    async def draw(self, stage: MillingStage) -> float:
         """Replace the drawn patterns with `stage`'s; return its estimated time (s)."""
         ...
 

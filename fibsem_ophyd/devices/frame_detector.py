@@ -5,15 +5,24 @@ frame source. Frames are external data: the run gets StreamResource/StreamDatum
 documents pointing into the HDF5 file, never inline arrays. The settings that
 describe how a frame was taken (beam, detector, pixel size) are configuration
 signals, so they are stored with the run's descriptor.
+
+Grabbing a frame is awaited (it takes the scan's time without blocking the event
+loop), so a RunEngine pause can land while a frame is being taken. bluesky then
+replays the trigger on resume; the frame taken meanwhile is never read. The detector
+is Pausable: after a pause, the next trigger waits for any frame still in flight and
+skips the frames nobody read, so each event still points at exactly its own frame.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from bluesky.protocols import StreamAsset
+from event_model import StreamRange
 from ophyd_async.core import (
     DetectorAcquireLogic,
     DetectorDataLogic,
@@ -38,7 +47,7 @@ class FrameSource:
 
     shape: Callable[[], tuple[int, int]]
     dtype: np.dtype
-    grab: Callable[[], np.ndarray]
+    grab: Callable[[], Awaitable[np.ndarray]]  # takes the frame's time, never blocks
     check: Callable[[], None] = lambda: None
 
 
@@ -47,6 +56,42 @@ class _State:
         self.frames_written, self.set_frames_written = soft_signal_r_and_setter(int, 0)
         self.file: FrameFile | None = None
         self.frames_per_trigger = 1
+        self.provider: _FrameProvider | None = None
+        self.skip_unread = False  # set by a RunEngine pause
+        self._busy: asyncio.Lock | None = None
+
+    @property
+    def busy(self) -> asyncio.Lock:
+        """Held while frames are taken (made in the running loop)."""
+        if self._busy is None:
+            self._busy = asyncio.Lock()
+        return self._busy
+
+
+class _FrameProvider(StreamResourceDataProvider):
+    """ophyd-async's provider, able to skip frames that were written but never read:
+    the stream resource goes out once, the datum of each event covers only its frames."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._resource_sent = False
+
+    def skip_to(self, collections_written: int) -> None:
+        self.last_emitted = max(self.last_emitted, collections_written)
+
+    async def make_stream_docs(
+        self, collections_written: int, collections_per_event: int
+    ) -> AsyncIterator[StreamAsset]:
+        indices_written = collections_written // collections_per_event
+        if indices_written > self.last_emitted and not self._resource_sent:
+            self._resource_sent = True
+            for bundle in self.bundles:
+                yield "stream_resource", bundle.stream_resource_doc
+        if indices_written > self.last_emitted:
+            indices: StreamRange = {"start": self.last_emitted, "stop": indices_written}
+            self.last_emitted = indices_written
+            for bundle in self.bundles:
+                yield "stream_datum", bundle.compose_stream_datum(indices)
 
 
 class _TriggerLogic(DetectorTriggerLogic):
@@ -67,12 +112,17 @@ class _AcquireLogic(DetectorAcquireLogic):
 
     async def start_acquiring(self) -> None:
         state = self._state
-        if state.file is None:
-            raise RuntimeError("detector not prepared: no frame file is open")
-        for _ in range(state.frames_per_trigger):
-            self._source.check()
-            state.file.append(self._source.grab())
-            state.set_frames_written(state.file.count)
+        async with state.busy:  # a frame still in flight from before a pause ends first
+            if state.file is None:
+                raise RuntimeError("detector not prepared: no frame file is open")
+            if state.skip_unread and state.provider is not None:
+                state.provider.skip_to(state.file.count)  # taken, never read: replayed
+                state.skip_unread = False
+            for _ in range(state.frames_per_trigger):
+                self._source.check()
+                frame = await self._source.grab()
+                state.file.append(frame)
+                state.set_frames_written(state.file.count)
 
     async def wait_for_idle(self) -> None:
         return None
@@ -100,12 +150,14 @@ class _DataLogic(DetectorDataLogic):
             dtype_numpy=np.dtype(self._source.dtype).str,
             parameters={"dataset": DATA_PATH},
         )
-        return StreamResourceDataProvider(
+        self._state.provider = _FrameProvider(
             uri=f"{info.directory_uri}{info.filename}.h5",
             resources=[resource],
             mimetype="application/x-hdf5",
             collections_written_signal=self._state.frames_written,
         )
+        self._state.skip_unread = False
+        return self._state.provider
 
     async def stop(self) -> None:
         if self._state.file is not None:
@@ -138,3 +190,10 @@ class FrameDetector(StandardDetector):
     @property
     def frames_written(self) -> SignalR[int]:
         return self._state.frames_written
+
+    # bluesky's Pausable: a pause may interrupt a trigger that bluesky will replay.
+    def pause(self) -> None:
+        self._state.skip_unread = True
+
+    def resume(self) -> None:
+        """Nothing to do: the next trigger skips what was taken but not read."""

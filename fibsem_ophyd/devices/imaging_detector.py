@@ -78,6 +78,6 @@ class ImagingDetector(FrameDetector):
                 f"refused to image: the {self.beam.beam} beam is off (set {self.beam.name}.on)"
             )
 
-    def _grab(self) -> np.ndarray:
-        self.last_frame = self._imaging.acquire(self.beam.beam, self._area)
+    async def _grab(self) -> np.ndarray:
+        self.last_frame = await self._imaging.acquire(self.beam.beam, self._area)
         return self.last_frame

@@ -96,7 +96,7 @@ class Milling(StandardReadable):
                 f"parameters.hfw_m={hfw:g} m; set the ion hfw first"
             )
         stage.validate_in_field(aspect=self._ion.resolution_x_px / self._ion.resolution_y_px)
-        estimate = self.backend.draw(stage)
+        estimate = await self.backend.draw(stage)
         self.drawn, self._task, self._interrupted = stage, None, None
         self._estimate, self._milled_s = estimate, 0.0
         self._set_stage_name(stage.name)

@@ -44,8 +44,8 @@ class TwinImaging:
     def __init__(self, world: TwinWorld) -> None:
         self._world = world
 
-    def acquire(self, beam: BeamName, reduced_area: ReducedArea | None = None) -> np.ndarray:
-        return self._world.acquire(beam, reduced_area)
+    async def acquire(self, beam: BeamName, reduced_area: ReducedArea | None = None) -> np.ndarray:
+        return await self._world.acquire(beam, reduced_area)
 
     def frame_time_s(self, beam: BeamName) -> float:
         return self._world.beam(beam).frame_time_s()

@@ -85,7 +85,7 @@ class TwinMilling:
             raise ValueError(f"ion current must be > 0 to mill, got {current} A")
         return stage.parameters.rate * current
 
-    def draw(self, stage: MillingStage) -> float:
+    async def draw(self, stage: MillingStage) -> float:
         w = self._world
         geom = unit_geometry(w.ion, w.params)
         pose = w.true_pose()

@@ -132,8 +132,8 @@ class TwinFluorescence:
     def __init__(self, world: TwinWorld) -> None:
         self._world = world
 
-    def acquire(self) -> np.ndarray:
-        return self._world.acquire_fluorescence()
+    async def acquire(self) -> np.ndarray:
+        return await self._world.acquire_fluorescence()
 
     def frame_shape(self) -> tuple[int, int]:
         """(rows, columns) of the frames `acquire` returns."""

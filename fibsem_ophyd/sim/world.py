@@ -3,6 +3,8 @@ chamber, clock; and the renders that follow from that state. Not an ophyd device
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import numpy as np
@@ -29,6 +31,13 @@ from .state import (
 )
 
 _LINEAR = ("x_m", "y_m", "z_m")
+
+
+# One thread renders every twin frame, in order: the event loop stays free while a
+# frame is computed (a view over a new region fills the tile cache: ~0.5 s), and frames
+# never render at the same time (the tile cache and the noise generator are not
+# thread-safe).
+RENDER_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="twin-render")
 
 
 class TwinWorld:
@@ -183,25 +192,33 @@ class TwinWorld:
             raise ValueError(f"{name}: resolution and hfw_m must be positive")
         return beam
 
-    def render(self, beam: BeamName, reduced_area: ReducedArea | None = None) -> np.ndarray:
-        """One frame (uint8) of `beam` at the current state; does not advance the clock.
-
-        With the chamber vented the beams cannot run: the frame is dark noise.
-        """
-        state = self._check_imaging(beam)
+    def _frame_inputs(self, beam: BeamName) -> tuple[BeamState, Scene]:
+        """The beam settings (a copy) and the scene a frame taken now shows. With the
+        chamber vented the beams cannot run: the frame is dark noise."""
+        state = replace(self._check_imaging(beam))
         if self.chamber.state != "pumped":
             state = replace(state, on=False)
-        return self.renderer.render(beam, state, self.scene(), reduced_area)
+        return state, self.scene()
+
+    def render(self, beam: BeamName, reduced_area: ReducedArea | None = None) -> np.ndarray:
+        """One frame (uint8) of `beam` at the current state; does not advance the clock."""
+        state, scene = self._frame_inputs(beam)
+        return self.renderer.render(beam, state, scene, reduced_area)
 
     def render_labels(self, beam: BeamName, reduced_area: ReducedArea | None = None) -> np.ndarray:
         """Ground-truth material labels (uint8) in the same geometry as `render`."""
         state = self._check_imaging(beam)
         return self.renderer.render(beam, state, self.scene(), reduced_area, labels=True)
 
-    def acquire(self, beam: BeamName, reduced_area: ReducedArea | None = None) -> np.ndarray:
-        """Render and advance the clock by the scan time."""
-        img = self.render(beam, reduced_area)
-        self.clock.advance(self.beam(beam).frame_time_s(img.size))
+    async def acquire(self, beam: BeamName, reduced_area: ReducedArea | None = None) -> np.ndarray:
+        """A frame of the state at the start of the scan, rendered in the render thread,
+        then the scan time on the clock (in realtime mode the frame takes its wall time);
+        the event loop stays free throughout."""
+        state, scene = self._frame_inputs(beam)
+        img = await asyncio.get_running_loop().run_in_executor(
+            RENDER_THREAD, self.renderer.render, beam, state, scene, reduced_area
+        )
+        await self.clock.advance_async(state.frame_time_s(img.size))
         return img
 
     def render_fluorescence(self) -> np.ndarray:
@@ -217,7 +234,8 @@ class TwinWorld:
             self._fl_rng,
         )
 
-    def acquire_fluorescence(self) -> np.ndarray:
-        img = self.render_fluorescence()
-        self.clock.advance(self.fluorescence.exposure_time_s)
+    async def acquire_fluorescence(self) -> np.ndarray:
+        loop = asyncio.get_running_loop()
+        img = await loop.run_in_executor(RENDER_THREAD, self.render_fluorescence)
+        await self.clock.advance_async(self.fluorescence.exposure_time_s)
         return img

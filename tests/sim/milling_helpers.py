@@ -48,6 +48,6 @@ def trench(spacing_m: float, x_m: float = 0.0, y_m: float = 0.0) -> TrenchPatter
 async def mill(backend: TwinBackend, stage: MillingStage) -> list[tuple[float, float]]:
     """Draw and mill `stage`; return the progress calls."""
     calls: list[tuple[float, float]] = []
-    backend.milling.draw(stage)
+    await backend.milling.draw(stage)
     await backend.milling.mill(lambda f, r: calls.append((f, r)))
     return calls

@@ -51,13 +51,13 @@ async def test_clock_advances_by_scan_and_move_time_without_sleeping() -> None:
     backend = TwinBackend(make_world())
     e = backend.electron
     t0 = backend.clock_s()
-    backend.imaging.acquire("electron")
+    await backend.imaging.acquire("electron")
     expected = e.dwell_time_s * e.resolution_x_px * e.resolution_y_px
     assert backend.clock_s() - t0 == pytest.approx(expected)
     assert backend.imaging.frame_time_s("electron") == pytest.approx(expected)
     e.line_integration, e.frame_integration = 2, 3
     t1 = backend.clock_s()
-    img = backend.imaging.acquire(
+    img = await backend.imaging.acquire(
         "electron", ReducedArea(left=0.25, top=0.25, width=0.5, height=0.5)
     )
     assert img.shape == (192, 256)

@@ -74,7 +74,8 @@ async def test_milling_rate_fault_under_mills() -> None:
     assert report.upper_trench_depth_m == pytest.approx(0.8e-6, rel=0.05)
 
 
-def test_fluorescence_frame_shape_matches_frames() -> None:
+async def test_fluorescence_frame_shape_matches_frames() -> None:
     backend = TwinBackend(make_world())
-    assert backend.fluorescence.frame_shape() == backend.fluorescence.acquire().shape
-    assert isinstance(backend.fluorescence.acquire(), np.ndarray)
+    frame = await backend.fluorescence.acquire()
+    assert isinstance(frame, np.ndarray)
+    assert backend.fluorescence.frame_shape() == frame.shape

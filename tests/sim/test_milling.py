@@ -42,7 +42,7 @@ async def test_milling_time_is_volume_over_rate_times_current() -> None:
         backend = milling_backend()
         backend.world.ion.current_a = CURRENT_A * factor
         stage = stage_of(rectangle(w_m=4e-6, h_m=2e-6, depth_m=0.5e-6))
-        estimate = backend.milling.draw(stage)
+        estimate = await backend.milling.draw(stage)
         t0 = backend.clock_s()
         await backend.milling.mill(lambda f, r: None)
         times[factor] = backend.clock_s() - t0
@@ -76,7 +76,7 @@ async def test_milled_region_shows_in_fib_and_sem_images() -> None:
 async def test_stop_interrupts_and_keeps_what_was_milled() -> None:
     backend = milling_backend()
     stage = stage_of(rectangle(depth_m=1e-6))
-    total = backend.milling.draw(stage)
+    total = await backend.milling.draw(stage)
     t0 = backend.clock_s()
 
     def progress(fraction: float, remaining_s: float) -> None:
@@ -94,7 +94,7 @@ async def test_stop_interrupts_and_keeps_what_was_milled() -> None:
 
 async def test_cancelled_mill_stops_running() -> None:
     backend = milling_backend()
-    backend.milling.draw(stage_of(rectangle(depth_m=1e-6)))
+    await backend.milling.draw(stage_of(rectangle(depth_m=1e-6)))
     task = asyncio.create_task(backend.milling.mill(lambda f, r: None))
     await asyncio.sleep(0)
     await asyncio.sleep(0)
