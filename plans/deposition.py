@@ -60,7 +60,7 @@ def gis_deposition(
         yield from call(lambda: m.gis.open_for(duration_s), replayable=False)
         yield from _record(m, "after")
 
-    yield from bpp.finalize_wrapper(inner(), call(lambda: m.gis.retract()))
+    yield from bpp.finalize_wrapper(inner(), lambda: call(lambda: m.gis.retract()))
 
 
 @plan

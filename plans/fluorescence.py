@@ -111,7 +111,7 @@ def acquire_channels(
     def restore() -> MsgGenerator[None]:
         yield from bps.mv(fm.channel, saved_channel, fm.exposure_time_s, saved_exposure)
 
-    return (yield from bpp.finalize_wrapper(inner(), restore()))
+    return (yield from bpp.finalize_wrapper(inner(), restore))
 
 
 @plan
@@ -164,7 +164,7 @@ def acquire_z_stack(
     def restore() -> MsgGenerator[None]:
         yield from bps.mv(fm.objective, saved_z, fm.channel, saved_channel)
 
-    return (yield from bpp.finalize_wrapper(inner(), restore()))
+    return (yield from bpp.finalize_wrapper(inner(), restore))
 
 
 __all__ = ["acquire_channels", "acquire_z_stack", "move_to_fluorescence"]

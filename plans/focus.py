@@ -96,7 +96,7 @@ def autofocus(
         if "sharpness_after" not in result:
             yield from bps.mv(b.working_distance_m, wd0)
 
-    yield from bpp.finalize_wrapper(inner(), put_back_on_failure())
+    yield from bpp.finalize_wrapper(inner(), put_back_on_failure)
     return result
 
 

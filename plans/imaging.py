@@ -139,7 +139,7 @@ def reference_images(
         b_e, b_i = microscope.electron_beam, microscope.ion_beam
         yield from bps.mv(b_e.hfw_m, saved["electron"], b_i.hfw_m, saved["ion"])
 
-    return (yield from bpp.finalize_wrapper(inner(), restore()))
+    return (yield from bpp.finalize_wrapper(inner(), restore))
 
 
 @plan
@@ -169,4 +169,4 @@ def acquire_reduced_area(
         yield from bps.mv(det.reduced_area, "")
 
     yield from bps.mv(det.reduced_area, area.model_dump_json())  # before the run prepares
-    return (yield from bpp.finalize_wrapper(inner(), clear()))
+    return (yield from bpp.finalize_wrapper(inner(), clear))

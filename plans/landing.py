@@ -136,7 +136,7 @@ def liftout_stage(
         if "lift" not in progress.done:
             yield from _retract_if_inserted(m)
 
-    yield from bpp.finalize_wrapper(steps(), cleanup())
+    yield from bpp.finalize_wrapper(steps(), cleanup)
 
 
 @plan
@@ -153,4 +153,4 @@ def landing_stage(
         yield from release(m, progress, s)
         yield from retract_needle(m, progress)
 
-    yield from bpp.finalize_wrapper(steps(), _retract_if_inserted(m))
+    yield from bpp.finalize_wrapper(steps(), lambda: _retract_if_inserted(m))

@@ -247,4 +247,4 @@ def run_milling(
         for stage in stages:
             yield from _mill_stage(m, stage, current_tolerance)
 
-    yield from bpp.finalize_wrapper(inner(), restore())
+    yield from bpp.finalize_wrapper(inner(), restore)

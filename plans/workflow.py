@@ -192,7 +192,7 @@ def autolamella(
                 if stage == "liftout" and not lam.failed and not lam.done("landing"):
                     yield from run_stage(microscope, exp, name, protocol, "landing", progress)
 
-    yield from bpp.finalize_wrapper(stages(), make_safe(microscope))
+    yield from bpp.finalize_wrapper(stages(), lambda: make_safe(microscope))
     return exp
 
 

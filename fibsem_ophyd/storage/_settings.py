@@ -7,6 +7,7 @@ import logging.handlers
 import os
 import secrets
 import stat
+import tempfile
 from pathlib import Path
 
 import platformdirs
@@ -114,14 +115,22 @@ def ensure_api_key(path: Path) -> str:
     are removed (and logged), since the key guards every image in the store.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as file:
-            file.write(secrets.token_hex(32))
-        logger.info("created API key file %s", path)
+    if not path.exists():
+        # Written in full to a private temporary file, then linked into place:
+        # a session starting at the same moment sees either no key or the whole
+        # key, never an empty file (O_EXCL on the key itself left that window).
+        fd, temporary = tempfile.mkstemp(prefix=".api_key.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_hex(32))
+            os.chmod(temporary, 0o600)
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another session made it first; use theirs
+        else:
+            logger.info("created API key file %s", path)
+        finally:
+            os.unlink(temporary)
     info = path.stat()
     if hasattr(os, "getuid") and info.st_uid != os.getuid():
         raise PermissionError(f"API key file {path} is not owned by this user; refusing it")
