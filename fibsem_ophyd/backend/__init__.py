@@ -6,7 +6,6 @@ would implement the same ones. Devices only ever talk to these protocols.
 
 from ._protocols import (
     BeamBackend,
-    BeamName,
     ChamberBackend,
     FluorescenceBackend,
     GasInjectionBackend,
@@ -18,6 +17,8 @@ from ._protocols import (
     StageBackend,
 )
 from ._types import (
+    BEAM_NAMES,
+    BeamName,
     ManipulatorPosition,
     ReducedArea,
     StagePosition,
@@ -26,6 +27,7 @@ from ._types import (
 )
 
 __all__ = [
+    "BEAM_NAMES",
     "BeamBackend",
     "BeamName",
     "ChamberBackend",

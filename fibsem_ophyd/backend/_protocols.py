@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 import numpy as np
 
 from ._types import (
+    BeamName,
     ManipulatorPosition,
     ReducedArea,
     StagePosition,
@@ -29,8 +30,6 @@ from ._types import (
 
 if TYPE_CHECKING:
     from ..milling import MillingStage
-
-BeamName = Literal["electron", "ion"]
 
 
 @runtime_checkable

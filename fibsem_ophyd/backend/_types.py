@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# The two columns. Here, not beside the protocols, so that config, geometry and milling
+# can name a beam without importing the backend protocols (which name milling stages).
+BeamName = Literal["electron", "ion"]
+BEAM_NAMES: tuple[BeamName, ...] = get_args(BeamName)
 
 
 class VacuumState(StrEnum):

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from fibsem_ophyd.backend._protocols import BeamName
+from fibsem_ophyd.backend._types import BeamName
 
 from ._base import Section, raise_issues
 from ._beam import BeamConfig

@@ -12,8 +12,7 @@ from typing import Literal
 
 import numpy as np
 
-from fibsem_ophyd.backend._protocols import BeamName
-from fibsem_ophyd.backend._types import StagePosition
+from fibsem_ophyd.backend._types import BeamName, StagePosition
 
 from ._frames import StageGeometry, source_direction, specimen_normal
 

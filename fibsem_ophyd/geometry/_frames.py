@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fibsem_ophyd.backend._protocols import BeamName
-from fibsem_ophyd.backend._types import StagePosition
+from fibsem_ophyd.backend._types import BeamName, StagePosition
 
 if TYPE_CHECKING:
     from fibsem_ophyd.config import MicroscopeConfig

@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from fibsem_ophyd.backend._protocols import BeamName
-from fibsem_ophyd.backend._types import StagePosition
+from fibsem_ophyd.backend._types import BeamName, StagePosition
 
 from ._frames import (
     StageGeometry,
