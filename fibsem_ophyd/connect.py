@@ -13,7 +13,13 @@ from typing import Any
 from bluesky.run_engine import call_in_bluesky_event_loop
 from ophyd_async.core import PathProvider, StaticPathProvider, UUIDFilenameProvider
 
-from .backend import MicroscopeBackend, StagePosition
+from .backend import (
+    BEAM_NAMES,
+    MicroscopeBackend,
+    StagePosition,
+    format_resolution,
+    write_beam_settings,
+)
 from .config import ConfigError, MicroscopeConfig, check_fingerprint, load_config
 from .devices.microscope import Microscope
 from .geometry import StageGeometry, flat_to_beam, specimen_to_raw
@@ -80,17 +86,11 @@ def _apply_defaults(backend: MicroscopeBackend, config: MicroscopeConfig) -> Non
     """Start-up settings from the configuration: imaging, the GIS gas and heater setpoint."""
     backend.gis.gas = config.gis.default_gas
     backend.gis.heater_temperature_k = config.gis.heater_temperature_k
-    for name in ("electron", "ion"):
-        beam, im = getattr(backend, name), config.beam(name).imaging  # type: ignore[arg-type]
-        beam.voltage_v = im.voltage_v
-        beam.current_a = im.current_a
-        beam.hfw_m = im.hfw_m
-        beam.resolution_x_px, beam.resolution_y_px = (int(v) for v in im.resolution_px)
-        beam.dwell_time_s = im.dwell_time_s
-        beam.working_distance_m = im.working_distance_m
-        beam.scan_rotation_deg = im.scan_rotation_deg
-        beam.detector_type = im.detector_type
-        beam.detector_mode = im.detector_mode
+    for name in BEAM_NAMES:
+        values = config.beam(name).imaging.model_dump()
+        values["resolution"] = format_resolution(*values.pop("resolution_px"))
+        # Every imaging key is a beam setting (write_beam_settings refuses any other).
+        write_beam_settings(getattr(backend, name), values)
 
 
 def _twin_sites(backend: MicroscopeBackend, geometry: StageGeometry) -> dict[str, StagePosition]:

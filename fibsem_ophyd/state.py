@@ -1,5 +1,6 @@
 """The whole microscope state as a validated model that round-trips to YAML and into
-run metadata: stage pose, both beams' imaging settings, fluorescence settings."""
+run metadata: stage pose, both beams' imaging settings (`BeamSettings`, the one list
+of them, lives with the backend types), fluorescence settings."""
 
 from __future__ import annotations
 
@@ -9,33 +10,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from .backend import StagePosition
-
-
-class BeamSettings(BaseModel):
-    """Imaging settings of one beam (SI units; names carry the unit)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    voltage_v: float
-    current_a: float
-    hfw_m: float
-    resolution: str = Field(description="'WIDTHxHEIGHT' in pixels")
-    dwell_time_s: float
-    working_distance_m: float
-    stigmation_x: float = 0.0
-    stigmation_y: float = 0.0
-    beam_shift_x_m: float = 0.0
-    beam_shift_y_m: float = 0.0
-    scan_rotation_deg: float = 0.0
-    line_integration: int = 1
-    frame_integration: int = 1
-    detector_type: str
-    detector_mode: str
-    detector_contrast: float
-    detector_brightness: float
-    blanked: bool = False
-    on: bool = True
+from .backend import BEAM_SETTINGS, BeamSettings, StagePosition
 
 
 class FluorescenceSettings(BaseModel):
@@ -76,7 +51,7 @@ class MicroscopeState(BaseModel):
         return self.model_dump(mode="json")
 
 
-BEAM_FIELDS: tuple[str, ...] = tuple(BeamSettings.model_fields)
+BEAM_FIELDS: tuple[str, ...] = tuple(BEAM_SETTINGS)
 # Written first on restore: current and voltage change the column before the rest.
 BEAM_RESTORE_ORDER: tuple[str, ...] = (
     "voltage_v",
@@ -85,3 +60,11 @@ BEAM_RESTORE_ORDER: tuple[str, ...] = (
     "blanked",
     "on",
 )
+
+__all__ = [
+    "BEAM_FIELDS",
+    "BEAM_RESTORE_ORDER",
+    "BeamSettings",
+    "FluorescenceSettings",
+    "MicroscopeState",
+]

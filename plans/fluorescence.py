@@ -18,6 +18,7 @@ from bluesky.utils import MsgGenerator, plan
 
 from fibsem_ophyd.backend import StagePosition
 from fibsem_ophyd.config import MicroscopeConfig
+from fibsem_ophyd.ranges import in_range
 
 from ._md import plan_md
 from ._run import run_decorator
@@ -62,11 +63,8 @@ def move_to_fluorescence(microscope: Any, config: MicroscopeConfig) -> MsgGenera
 
 def _check_exposure(microscope: Any, exposure_s: float) -> None:
     lim = microscope.fluorescence.limits
-    if not (math.isfinite(exposure_s) and lim.exposure_min_s <= exposure_s <= lim.exposure_max_s):
-        raise ValueError(
-            f"fluorescence.exposure_time_s={exposure_s!r} s is outside the allowed range "
-            f"[{lim.exposure_min_s:g}, {lim.exposure_max_s:g}] s"
-        )
+    field = "fluorescence.exposure_time_s"
+    in_range(field, exposure_s, lim.exposure_min_s, lim.exposure_max_s, "s")
 
 
 def _check_channels(microscope: Any, channels: Sequence[str]) -> None:
@@ -139,11 +137,8 @@ def acquire_z_stack(
     fm, cam = microscope.fluorescence, microscope.fm_camera
     lim = fm.limits
     for z in (z0, z1):
-        if not lim.objective_min_m <= z <= lim.objective_max_m:
-            raise ValueError(
-                f"fluorescence.objective_position_m={z:g} m is outside the allowed range "
-                f"[{lim.objective_min_m:g}, {lim.objective_max_m:g}] m"
-            )
+        field = "fluorescence.objective_position_m"
+        in_range(field, z, lim.objective_min_m, lim.objective_max_m, "m")
     n = math.floor((z1 - z0) / step_m + 1e-3) + 1
     planes = [float(z) for z in z0 + step_m * np.arange(n)]
     saved_z = yield from bps.rd(fm.objective.readback)

@@ -4,6 +4,15 @@ The digital twin (`fibsem_ophyd.sim`) implements these protocols; a vendor backe
 would implement the same ones. Devices only ever talk to these protocols.
 """
 
+from ._beam_settings import (
+    BEAM_BACKEND_ATTRIBUTES,
+    BEAM_SETTINGS,
+    BeamSetting,
+    BeamSettings,
+    format_resolution,
+    parse_resolution,
+    write_beam_settings,
+)
 from ._protocols import (
     BeamBackend,
     ChamberBackend,
@@ -27,9 +36,13 @@ from ._types import (
 )
 
 __all__ = [
+    "BEAM_BACKEND_ATTRIBUTES",
     "BEAM_NAMES",
+    "BEAM_SETTINGS",
     "BeamBackend",
     "BeamName",
+    "BeamSetting",
+    "BeamSettings",
     "ChamberBackend",
     "FluorescenceBackend",
     "GasInjectionBackend",
@@ -44,4 +57,7 @@ __all__ = [
     "StagePosition",
     "SystemFingerprint",
     "VacuumState",
+    "format_resolution",
+    "parse_resolution",
+    "write_beam_settings",
 ]

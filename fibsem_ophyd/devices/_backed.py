@@ -4,7 +4,7 @@
 makes a SignalRW whose get reads `backend.hfw_m` and whose set first checks the
 value's type (`fibsem_ophyd.values.typed`: no strings for numbers, no "False" for a
 bool), then runs `check(value)` (a clear error naming the field and its allowed
-range), and only then writes the backend. A refused value reaches neither the
+range, `fibsem_ophyd.ranges`), and only then writes the backend. A refused value reaches neither the
 hardware nor the signal: its setpoint (`locate()`) and readback keep the old value.
 """
 
@@ -20,11 +20,10 @@ from ophyd_async.core import (
     soft_signal_r_and_setter,
 )
 
+from ..ranges import Check
 from ..values import typed
 
 T = TypeVar("T")
-
-Check = Callable[[Any], None]
 
 
 class _ValidatedBackend(SoftSignalBackend[T]):
@@ -121,32 +120,3 @@ def backed_r(
         datatype, read(), name=name, units=units, precision=precision, getter=read
     )
     return sig
-
-
-def check_range(field: str, lo: float, hi: float, unit: str) -> Check:
-    """A check that refuses values outside [lo, hi] and non-finite values."""
-
-    def _check(value: float) -> None:
-        v = typed(field, float, value, unit or None)
-        if not (lo <= v <= hi):  # also false for NaN
-            raise ValueError(
-                f"{field}={value!r} {unit} is outside the allowed range [{lo:g}, {hi:g}] {unit}"
-            )
-
-    return _check
-
-
-def check_choice(field: str, allowed: list[Any], unit: str = "", rel_tol: float = 1e-3) -> Check:
-    """A check that accepts only members of `allowed` (numbers within rel_tol)."""
-
-    def _check(value: Any) -> None:
-        for a in allowed:
-            if isinstance(a, (int, float)) and not isinstance(a, bool):
-                if abs(typed(field, float, value, unit or None) - a) <= rel_tol * abs(a):
-                    return
-            elif value == a:
-                return
-        shown = ", ".join(f"{a:g}" if isinstance(a, float) else str(a) for a in allowed)
-        raise ValueError(f"{field}={value!r} {unit} is not available; allowed: [{shown}] {unit}")
-
-    return _check

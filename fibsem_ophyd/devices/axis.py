@@ -7,7 +7,6 @@ soft limits before anything moves.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,22 +21,16 @@ from ophyd_async.core import (
 )
 from ophyd_async.core import StandardReadableFormat as Format
 
-from ..values import typed
+from ..ranges import in_range
 from ._backed import backed_r
 from .limits import AxisLimits
 
 
 def check_axis_target(field: str, value: float, limits: AxisLimits) -> None:
-    """Raise ValueError naming the field and its range if `value` is not allowed (a
-    string or bool is refused by the type rule of `fibsem_ophyd.values`)."""
-    v = typed(field, float, value, limits.unit)
-    if not math.isfinite(v):
-        raise ValueError(f"{field}={value!r} {limits.unit} is not a finite number")
-    if not (limits.minimum <= v <= limits.maximum):
-        raise ValueError(
-            f"{field}={v:g} {limits.unit} is outside the soft limits "
-            f"[{limits.minimum:g}, {limits.maximum:g}] {limits.unit}"
-        )
+    """Raise ValueError naming the field and its soft limits if `value` is not allowed
+    (NaN/inf too; a string or bool is refused by the type rule of `fibsem_ophyd.values`)."""
+    lo, hi = limits.minimum, limits.maximum
+    in_range(field, value, lo, hi, limits.unit, what="soft limits")
 
 
 @dataclass

@@ -16,37 +16,23 @@ from typing import Any
 from ophyd_async.core import SignalR, SignalRW, StandardReadable
 from ophyd_async.core import StandardReadableFormat as Format
 
-from ..backend import BeamBackend, BeamName
+from ..backend import (
+    BEAM_SETTINGS,
+    BeamBackend,
+    BeamName,
+    BeamSetting,
+    format_resolution,
+    parse_resolution,
+)
+from ..ranges import Check, check_choice, check_range
 from ..values import typed
-from ._backed import Check, backed_r, backed_rw, check_choice, check_range, checked_rw
+from ._backed import backed_r, backed_rw, checked_rw
 from .interlocks import Interlocks
 from .limits import BeamLimits
 
-# field -> (datatype, units) of the settings bound one-to-one to backend attributes
-_FIELDS: dict[str, tuple[type, str | None]] = {
-    "voltage_v": (float, "V"),
-    "current_a": (float, "A"),
-    "hfw_m": (float, "m"),
-    "dwell_time_s": (float, "s"),
-    "working_distance_m": (float, "m"),
-    "stigmation_x": (float, None),
-    "stigmation_y": (float, None),
-    "beam_shift_x_m": (float, "m"),
-    "beam_shift_y_m": (float, "m"),
-    "scan_rotation_deg": (float, "deg"),
-    "line_integration": (int, None),
-    "frame_integration": (int, None),
-    "detector_type": (str, None),
-    "detector_mode": (str, None),
-    "detector_contrast": (float, None),
-    "detector_brightness": (float, None),
-    "blanked": (bool, None),
-    "on": (bool, None),
-}
-
-
-def format_resolution(width_px: int, height_px: int) -> str:
-    return f"{width_px}x{height_px}"
+# The settings bound one-to-one to a backend attribute: all but the resolution (a
+# "WIDTHxHEIGHT" string over two backend integers), from the one list of them.
+_FIELDS: dict[str, BeamSetting] = {k: v for k, v in BEAM_SETTINGS.items() if k != "resolution"}
 
 
 def beam_checks(beam: str, lim: BeamLimits) -> dict[str, Check]:
@@ -116,10 +102,12 @@ class Beam(StandardReadable):
             )
         super().__init__(name=name)
 
-    # Typed access for readers and type checkers (the signals are made in the loop).
+    # Typed access for readers and type checkers (the signals are made in the loop from
+    # BEAM_SETTINGS; tests/devices/test_beam_settings.py keeps this list equal to it).
     voltage_v: SignalRW[float]
     current_a: SignalRW[float]
     hfw_m: SignalRW[float]
+    resolution: SignalRW[str]
     dwell_time_s: SignalRW[float]
     working_distance_m: SignalRW[float]
     stigmation_x: SignalRW[float]
@@ -138,9 +126,9 @@ class Beam(StandardReadable):
 
     def check(self, field: str, value: Any) -> None:
         """Raise what writing `value` to `field` would raise, without writing it."""
-        if field not in self._checks and field not in _FIELDS:
+        if field not in BEAM_SETTINGS:
             raise ValueError(f"unknown imaging setting {field!r} for the {self.beam} beam")
-        datatype, units = _FIELDS.get(field, (str, None))  # the resolution is a str
+        datatype, units = BEAM_SETTINGS[field]
         checked = typed(f"{self.beam}.{field}", datatype, value, units)
         check = self._checks.get(field)
         if check is not None:
@@ -153,8 +141,7 @@ class Beam(StandardReadable):
             return format_resolution(b.resolution_x_px, b.resolution_y_px)
 
         def setter(value: str) -> None:
-            w, h = (int(v) for v in value.split("x"))
-            b.resolution_x_px, b.resolution_y_px = w, h
+            b.resolution_x_px, b.resolution_y_px = parse_resolution(value)
 
         field, check = f"{self.beam}.resolution", self._checks["resolution"]
         return checked_rw(str, field, getter, setter, check=check)
@@ -180,4 +167,4 @@ class Beam(StandardReadable):
     @property
     def settings_signals(self) -> list[SignalR]:
         """The signals that describe how an image from this beam was taken."""
-        return [getattr(self, f) for f in _FIELDS] + [self.resolution, self.pixel_size_m]
+        return [getattr(self, f) for f in BEAM_SETTINGS] + [self.pixel_size_m]

@@ -20,6 +20,7 @@ from ophyd_async.core import AsyncStatus, StandardReadable, soft_signal_r_and_se
 from ophyd_async.core import StandardReadableFormat as Format
 
 from ..backend import ChamberBackend, VacuumState
+from ..ranges import in_range
 from ..values import typed
 from ._backed import backed_r, checked_rw
 from .interlocks import Interlocks
@@ -103,26 +104,18 @@ class Chamber(StandardReadable):
         """Refuse a setpoint outside `chamber.cryo_target_range_k`, any setpoint without a
         cryo stage, and cooling (a setpoint below the present temperature) unless pumped."""
         self._require_cryo()
-        target_k = typed("chamber.cryo_target_k", float, target_k, "K")
         lo, hi = self.limits.cryo_min_k, self.limits.cryo_max_k
-        if not (lo <= target_k <= hi):  # also false for NaN
-            raise ValueError(
-                f"chamber.cryo_target_k={target_k!r} K is outside the allowed range "
-                f"[{lo:g}, {hi:g}] K (chamber.cryo_target_range_k in the configuration)"
-            )
+        key = "chamber.cryo_target_range_k"
+        target_k = in_range("chamber.cryo_target_k", target_k, lo, hi, "K", config_key=key)
         if target_k < float(self.backend.cryo_temperature_k):
             self._interlocks.require_vacuum("cool the stage")
 
     def check_cryo_rate(self, rate_k_per_min: float) -> None:
         """Refuse a rate that is not in (0, `chamber.max_cryo_rate_k_per_min`]."""
         self._require_cryo()
-        rate = typed("chamber.cryo_rate_k_per_min", float, rate_k_per_min, "K/min")
-        top = self.limits.max_cryo_rate_k_per_min
-        if not (0.0 < rate <= top):
-            raise ValueError(
-                f"chamber.cryo_rate_k_per_min={rate!r} K/min is outside the allowed range "
-                f"(0, {top:g}] K/min (chamber.max_cryo_rate_k_per_min in the configuration)"
-            )
+        top, key = self.limits.max_cryo_rate_k_per_min, "chamber.max_cryo_rate_k_per_min"
+        field = "chamber.cryo_rate_k_per_min"
+        in_range(field, rate_k_per_min, 0.0, top, "K/min", lo_open=True, config_key=key)
 
     @AsyncStatus.wrap
     async def wait_for_temperature(self, timeout_s: float) -> None:

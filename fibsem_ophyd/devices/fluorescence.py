@@ -7,7 +7,8 @@ import numpy as np
 from ophyd_async.core import PathProvider, StandardReadable
 
 from ..backend import FluorescenceBackend
-from ._backed import backed_rw, check_choice, check_range
+from ..ranges import check_choice, check_range
+from ._backed import backed_rw
 from .axis import Axis
 from .frame_detector import FrameDetector, FrameSource
 from .interlocks import Interlocks

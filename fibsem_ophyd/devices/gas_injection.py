@@ -17,8 +17,8 @@ from ophyd_async.core import AsyncStatus, StandardReadable
 from ophyd_async.core import StandardReadableFormat as Format
 
 from ..backend import GasInjectionBackend
-from ..values import typed
-from ._backed import backed_r, backed_rw, check_choice
+from ..ranges import check_choice, in_choices, in_range
+from ._backed import backed_r, backed_rw
 from .interlocks import InterlockError, Interlocks
 from .limits import GisLimits
 
@@ -79,14 +79,16 @@ class GasInjection(StandardReadable):
 
     def check_duration(self, duration_s: float) -> float:
         """`duration_s` as a float if in (0, `gis.max_open_time_s`], else ValueError."""
-        duration_s = typed("gis.duration_s", float, duration_s, "s")
         top = self.limits.max_open_time_s
-        if not math.isfinite(duration_s) or not (0 < duration_s <= top):
-            raise ValueError(
-                f"gis.duration_s={duration_s!r} s is outside the allowed range (0, {top:g}] s "
-                "(gis.max_open_time_s in the configuration)"
-            )
-        return duration_s
+        return in_range(
+            "gis.duration_s",
+            duration_s,
+            0.0,
+            top,
+            "s",
+            lo_open=True,
+            config_key="gis.max_open_time_s",
+        )
 
     def check(self, duration_s: float | None = None, gas: str | None = None) -> tuple[float, str]:
         """A deposition's (duration_s, gas), the configured defaults for None
@@ -96,7 +98,7 @@ class GasInjection(StandardReadable):
         lim = self.limits
         duration = self.check_duration(lim.deposition_time_s if duration_s is None else duration_s)
         chosen = lim.default_gas if gas is None else gas
-        check_choice("gis.gas", list(lim.gases))(chosen)
+        in_choices("gis.gas", chosen, list(lim.gases))
         return duration, chosen
 
     @AsyncStatus.wrap

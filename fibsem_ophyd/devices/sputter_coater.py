@@ -7,23 +7,13 @@ Time and current default to the configured `sputter_coater.default_time_s` /
 
 from __future__ import annotations
 
-import math
-
 from ophyd_async.core import AsyncStatus, StandardReadable, soft_signal_r_and_setter
 from ophyd_async.core import StandardReadableFormat as Format
 
 from ..backend import SputterCoaterBackend
-from ..values import typed
+from ..ranges import in_range
 from .interlocks import Interlocks
 from .limits import SputterLimits
-
-
-def _in_range(field: str, value: float, top: float, unit: str, key: str) -> None:
-    if not math.isfinite(value) or not (0 < value <= top):
-        raise ValueError(
-            f"sputter_coater.{field}={value!r} {unit} is outside the allowed range "
-            f"(0, {top:g}] {unit} (sputter_coater.{key} in the configuration)"
-        )
 
 
 class SputterCoater(StandardReadable):
@@ -49,20 +39,24 @@ class SputterCoater(StandardReadable):
         the configured maxima and `sputter_coater.enabled`; ValueError naming the field
         otherwise."""
         lim = self.limits
-        duration = typed(
+        duration = in_range(
             "sputter_coater.duration_s",
-            float,
             lim.default_time_s if duration_s is None else duration_s,
+            0.0,
+            lim.max_time_s,
             "s",
+            lo_open=True,
+            config_key="sputter_coater.max_time_s",
         )
-        current = typed(
+        current = in_range(
             "sputter_coater.current_a",
-            float,
             lim.default_current_a if current_a is None else current_a,
+            0.0,
+            lim.max_current_a,
             "A",
+            lo_open=True,
+            config_key="sputter_coater.max_current_a",
         )
-        _in_range("duration_s", duration, lim.max_time_s, "s", "max_time_s")
-        _in_range("current_a", current, lim.max_current_a, "A", "max_current_a")
         if not lim.enabled:
             raise ValueError("refused to sputter coat: sputter_coater.enabled is false")
         return duration, current
