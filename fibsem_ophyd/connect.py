@@ -24,6 +24,7 @@ from .config import ConfigError, MicroscopeConfig, check_fingerprint, load_confi
 from .devices.microscope import Microscope
 from .geometry import StageGeometry, flat_to_beam, specimen_to_raw
 from .limits_from_config import limits_from_config
+from .pydantic_errors import error_lines, summary
 
 __all__ = [
     "async_connect_microscope",
@@ -74,11 +75,12 @@ def _twin_backend(config: MicroscopeConfig, overrides: dict[str, Any]) -> Micros
         if key in derived or key not in TwinParameters.model_fields
     ]
     if problems:
-        raise ConfigError("invalid twin settings:\n" + "\n".join(f"  - {p}" for p in problems))
+        raise ConfigError(summary("invalid twin settings", problems))
     try:
         params = TwinParameters(**derived, **extra)
     except ValidationError as exc:
-        raise ConfigError(f"invalid twin settings (advanced.Demo): {exc}") from None
+        lines = error_lines(exc, TwinParameters, prefix="advanced.Demo")
+        raise ConfigError(summary("invalid twin settings", lines)) from None
     return TwinBackend(TwinWorld(params))
 
 

@@ -1,11 +1,14 @@
-"""Shared building blocks of the configuration models: strict numbers, ranges, issues."""
+"""Shared building blocks of the configuration models: strict numbers, ranges, issues
+(`raise_issues` and `fmt` come from the one pydantic-error translator)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, model_validator
 from pydantic_core import PydanticCustomError
+
+from fibsem_ophyd.pydantic_errors import fmt, raise_issues
 
 # A real number: int or float. Strings ("fast", "1 nA") and booleans are refused,
 # so a typo in a YAML value is reported instead of silently coerced.
@@ -18,31 +21,6 @@ class Section(BaseModel):
     """Base of every configuration section: immutable, unknown keys refused."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
-
-def raise_issues(issues: list[tuple[str, str]]) -> None:
-    """Raise one validation error carrying every (relative key, message) issue.
-
-    Cross-field checks of a section use this so that the error formatter can put
-    the issue under the exact dotted key (e.g. ``ion.imaging.current_a``) instead
-    of under the section.
-    """
-    if issues:
-        raise PydanticCustomError(
-            "config_issues",
-            "; ".join(f"{key}: {msg}" for key, msg in issues),
-            {"issues": issues},
-        )
-
-
-def fmt(value: Any) -> str:
-    """A compact, readable rendering of a value for error messages."""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, (list, tuple)):
-        inner = ", ".join(fmt(v) for v in value)
-        return f"[{inner}]"
-    return repr(value)
 
 
 class AxisRange(Section):
@@ -68,3 +46,14 @@ class AxisRange(Section):
     def as_tuple(self) -> tuple[float, float]:
         """``(min, max)``."""
         return (self.min, self.max)
+
+
+__all__ = [
+    "AxisRange",
+    "NonNegativeNumber",
+    "Number",
+    "PositiveNumber",
+    "Section",
+    "fmt",
+    "raise_issues",
+]
