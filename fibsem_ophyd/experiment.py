@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .backend import StagePosition
 
@@ -35,8 +35,15 @@ class StageRecord(BaseModel):
     )
     clock_start_s: float
     clock_stop_s: float
-    run_uids: list[str] = Field(default_factory=list)
     note: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_legacy_run_uids(cls, data: Any) -> Any:
+        """Experiments saved before the unused `run_uids` key was removed still load."""
+        if isinstance(data, dict) and "run_uids" in data:
+            data = {k: v for k, v in data.items() if k != "run_uids"}
+        return data
 
 
 class Lamella(BaseModel):
