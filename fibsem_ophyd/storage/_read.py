@@ -11,7 +11,7 @@ import numpy as np
 
 # Start-document keys our plans use for where a run happened (first found wins).
 SITE_KEYS = ("site", "site_name", "lamella", "lamella_name")
-STAGE_KEYS = ("stage_position", "stage")
+POSITION_KEYS = ("stage_position",)
 
 
 @dataclass
@@ -75,6 +75,7 @@ class RunRow:
     time: float
     plan_name: str
     site: str | None
+    stage: str | None  # the workflow stage and/or the milling stages the run milled
     stage_position: Any
     exit_status: str | None  # None: still running, or killed and not recovered yet
     reason: str
@@ -83,6 +84,24 @@ class RunRow:
 
 def _first(mapping: dict[str, Any], keys: tuple[str, ...]) -> Any:
     return next((mapping[k] for k in keys if mapping.get(k) is not None), None)
+
+
+def _stage_name(start: dict[str, Any]) -> str | None:
+    """What stage of the work a run did: `workflow_stage` (lamella workflows), the names
+    of the milling stages (`run_milling`'s `milling_stages`), both, or a plain "stage"."""
+    workflow = start.get("workflow_stage")
+    milled = [
+        str(s["name"])
+        for s in start.get("milling_stages") or []
+        if isinstance(s, dict) and s.get("name")
+    ]
+    names = ", ".join(milled)
+    if workflow and names and names != workflow:
+        return f"{workflow} ({names})"
+    if workflow or names:
+        return str(workflow or names)
+    stage = start.get("stage")
+    return stage if isinstance(stage, str) else None
 
 
 def _row(metadata: dict[str, Any]) -> RunRow:
@@ -94,7 +113,8 @@ def _row(metadata: dict[str, Any]) -> RunRow:
         time=float(start.get("time", math.nan)),
         plan_name=str(start.get("plan_name", "")),
         site=None if site is None else str(site),
-        stage_position=_first(start, STAGE_KEYS),
+        stage=_stage_name(start),
+        stage_position=_first(start, POSITION_KEYS),
         exit_status=stop.get("exit_status"),
         reason=str(stop.get("reason") or ""),
         num_events=sum((stop.get("num_events") or {}).values()),
@@ -117,7 +137,7 @@ def _stage_text(stage: Any) -> str:
 
 def format_runs(rows: list[RunRow]) -> str:
     """A plain-text table of `rows` for a terminal."""
-    header = ("time", "uid", "plan", "site", "stage", "status", "events", "reason")
+    header = ("time", "uid", "plan", "site", "stage", "position", "status", "events", "reason")
     lines = [header]
     for row in rows:
         when = datetime.fromtimestamp(row.time).strftime("%Y-%m-%d %H:%M:%S")
@@ -127,6 +147,7 @@ def format_runs(rows: list[RunRow]) -> str:
                 row.uid[:8],
                 row.plan_name,
                 row.site or "",
+                row.stage or "",
                 _stage_text(row.stage_position),
                 row.exit_status or "open",
                 str(row.num_events),
