@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from fibsem_ophyd.devices.microscope import Microscope
 
-def plan_md(microscope: Any, plan_name: str, plan_args: dict[str, Any], md: dict | None) -> dict:
+
+def plan_md(
+    microscope: Microscope, plan_name: str, plan_args: dict[str, Any], md: dict | None
+) -> dict:
     """The start document: plan name and args, the system fingerprint, user metadata."""
     return {
         "plan_name": plan_name,

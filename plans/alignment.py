@@ -18,6 +18,7 @@ import bluesky.preprocessors as bpp
 import numpy as np
 from bluesky.utils import MsgGenerator, plan
 
+from fibsem_ophyd.devices.microscope import Microscope
 from fibsem_ophyd.state import BeamSettings
 
 from ._md import plan_md
@@ -51,7 +52,7 @@ def registration_problem(score: float, peak_ratio: float) -> str:
 
 
 @plan
-def _measure(microscope: Any, beam: str) -> MsgGenerator[tuple[float, float, float, float]]:
+def _measure(microscope: Microscope, beam: str) -> MsgGenerator[tuple[float, float, float, float]]:
     det, aligner = microscope.detector(beam), microscope.aligner(beam)
     b = microscope.beam(beam)
     yield from bps.trigger(det, wait=True)
@@ -71,7 +72,7 @@ def _measure(microscope: Any, beam: str) -> MsgGenerator[tuple[float, float, flo
 
 @plan
 def correct_offset(
-    microscope: Any, beam: str, dx_m: float, dy_m: float, use_stage: bool
+    microscope: Microscope, beam: str, dx_m: float, dy_m: float, use_stage: bool
 ) -> MsgGenerator[str]:
     """Undo an apparent offset (dx, dy) of the content; returns 'beam_shift' or 'stage'."""
     b = microscope.beam(beam)
@@ -99,7 +100,7 @@ def correct_offset(
 
 @plan
 def align(
-    microscope: Any,
+    microscope: Microscope,
     beam: str,
     reference: np.ndarray,
     reference_settings: BeamSettings | None = None,

@@ -12,11 +12,12 @@ says (1.5 × the expected time + one interval) fails the plan with its temperatu
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import bluesky.plan_stubs as bps
 from bluesky.utils import MsgGenerator, plan
 
+from fibsem_ophyd.devices.microscope import Microscope
 from fibsem_ophyd.values import typed_number
 
 from ._md import plan_md
@@ -28,13 +29,13 @@ SLOWEST_FACTOR = 1.5  # a ramp may take this much longer than the rate says, the
 
 
 @plan
-def _read(m: Any) -> MsgGenerator[None]:
+def _read(m: Microscope) -> MsgGenerator[None]:
     yield from bps.trigger_and_read([m.chamber, m.clock_s], name="temperature")
 
 
 @plan
 def _ramp(
-    m: Any,
+    m: Microscope,
     direction: Direction,
     target_k: float,
     rate_k_per_min: float | None,
@@ -88,7 +89,7 @@ def _ramp(
 
 @plan
 def cool_down(
-    microscope: Any,
+    microscope: Microscope,
     target_k: float | None = None,
     rate_k_per_min: float | None = None,
     reading_interval_s: float = 60.0,
@@ -105,7 +106,7 @@ def cool_down(
 
 @plan
 def warm_up(
-    microscope: Any,
+    microscope: Microscope,
     target_k: float | None = None,
     rate_k_per_min: float | None = None,
     reading_interval_s: float = 60.0,

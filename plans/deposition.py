@@ -17,6 +17,8 @@ import bluesky.plan_stubs as bps
 import bluesky.preprocessors as bpp
 from bluesky.utils import MsgGenerator, plan
 
+from fibsem_ophyd.devices.microscope import Microscope
+
 from ._md import plan_md
 from ._run import run_decorator
 from .movement import move_flat_to_beam, safe_move
@@ -24,14 +26,14 @@ from .stubs import call, read_pose
 
 
 @plan
-def _record(microscope: Any, stream: str) -> MsgGenerator[None]:
+def _record(microscope: Microscope, stream: str) -> MsgGenerator[None]:
     m = microscope
     yield from bps.trigger_and_read([m.gis, m.chamber, m.stage, m.clock_s], name=stream)
 
 
 @plan
 def gis_deposition(
-    microscope: Any,
+    microscope: Microscope,
     duration_s: float | None = None,
     heat: bool = True,
     gas: str | None = None,
@@ -65,7 +67,7 @@ def gis_deposition(
 
 @plan
 def cryo_deposition(
-    microscope: Any,
+    microscope: Microscope,
     duration_s: float | None = None,
     gas: str | None = None,
     return_stage: bool = True,
@@ -89,7 +91,7 @@ def cryo_deposition(
 
 @plan
 def sputter_coat(
-    microscope: Any,
+    microscope: Microscope,
     duration_s: float | None = None,
     current_a: float | None = None,
     md: dict | None = None,

@@ -18,6 +18,7 @@ from bluesky.utils import MsgGenerator, plan
 
 from fibsem_ophyd.backend import StagePosition
 from fibsem_ophyd.config import MicroscopeConfig
+from fibsem_ophyd.devices.microscope import Microscope
 from fibsem_ophyd.ranges import in_range
 
 from ._md import plan_md
@@ -26,7 +27,7 @@ from .movement import safe_move
 from .stubs import read_pose
 
 
-def _check_enabled(microscope: Any) -> None:
+def _check_enabled(microscope: Microscope) -> None:
     if not microscope.fingerprint.subsystems.get("fluorescence", False):
         raise ValueError(
             "this microscope has no fluorescence microscope (fluorescence.enabled is false "
@@ -35,7 +36,9 @@ def _check_enabled(microscope: Any) -> None:
 
 
 @plan
-def move_to_fluorescence(microscope: Any, config: MicroscopeConfig) -> MsgGenerator[StagePosition]:
+def move_to_fluorescence(
+    microscope: Microscope, config: MicroscopeConfig
+) -> MsgGenerator[StagePosition]:
     """Bring the point now at the eucentric point under the FM objective: a safe raw
     move by `config.fluorescence.stage_offset` (metres). Returns the target pose.
 
@@ -61,26 +64,26 @@ def move_to_fluorescence(microscope: Any, config: MicroscopeConfig) -> MsgGenera
     return target
 
 
-def _check_exposure(microscope: Any, exposure_s: float) -> None:
+def _check_exposure(microscope: Microscope, exposure_s: float) -> None:
     lim = microscope.fluorescence.limits
     field = "fluorescence.exposure_time_s"
     in_range(field, exposure_s, lim.exposure_min_s, lim.exposure_max_s, "s")
 
 
-def _check_channels(microscope: Any, channels: Sequence[str]) -> None:
+def _check_channels(microscope: Microscope, channels: Sequence[str]) -> None:
     allowed = list(microscope.fluorescence.limits.channels)
     bad = [c for c in channels if c not in allowed]
     if not channels or bad:
         raise ValueError(f"fluorescence.channel: {bad or 'none'} not available; allowed: {allowed}")
 
 
-def _readables(microscope: Any) -> list[Any]:
+def _readables(microscope: Microscope) -> list[Any]:
     return [microscope.fm_camera, microscope.fluorescence, microscope.stage, microscope.clock_s]
 
 
 @plan
 def acquire_channels(
-    microscope: Any,
+    microscope: Microscope,
     channels: Sequence[str] = ("reflection", "green", "red"),
     exposure_s: float = 0.1,
     md: dict | None = None,
@@ -114,7 +117,7 @@ def acquire_channels(
 
 @plan
 def acquire_z_stack(
-    microscope: Any,
+    microscope: Microscope,
     channel: str,
     z_range_m: tuple[float, float],
     step_m: float,

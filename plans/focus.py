@@ -15,6 +15,7 @@ import bluesky.preprocessors as bpp
 import numpy as np
 from bluesky.utils import MsgGenerator, plan
 
+from fibsem_ophyd.devices.microscope import Microscope
 from fibsem_ophyd.image_metrics import contrast_step, fit_peak
 
 from ._md import plan_md
@@ -23,7 +24,7 @@ from .imaging import check_beam, validate_settings
 
 
 @plan
-def _measure_frame(microscope: Any, beam: str, extra: list[Any]) -> MsgGenerator[None]:
+def _measure_frame(microscope: Microscope, beam: str, extra: list[Any]) -> MsgGenerator[None]:
     """Acquire, measure the frame, and save both in one event with `extra`."""
     det, metrics = microscope.detector(beam), microscope.metrics(beam)
     yield from bps.trigger(det, wait=True)
@@ -36,7 +37,7 @@ def _measure_frame(microscope: Any, beam: str, extra: list[Any]) -> MsgGenerator
 
 @plan
 def autofocus(
-    microscope: Any,
+    microscope: Microscope,
     beam: str = "electron",
     span_m: float = 400e-6,
     steps: int = 9,
@@ -102,7 +103,7 @@ def autofocus(
 
 @plan
 def autocontrast(
-    microscope: Any,
+    microscope: Microscope,
     beam: str = "electron",
     max_steps: int = 5,
     target_low: float = 0.05,

@@ -17,13 +17,15 @@ import bluesky.plan_stubs as bps
 import bluesky.preprocessors as bpp
 from bluesky.utils import MsgGenerator, plan
 
-from fibsem_ophyd.backend import ReducedArea
+from fibsem_ophyd.backend import BEAM_NAMES, ReducedArea
+from fibsem_ophyd.devices.beam import Beam
+from fibsem_ophyd.devices.microscope import Microscope
 from fibsem_ophyd.values import typed_number
 
 from ._md import plan_md
 from ._run import run_decorator
 
-BEAMS = ("electron", "ion")
+BEAMS = BEAM_NAMES
 
 
 def check_beam(beam: str) -> None:
@@ -31,7 +33,7 @@ def check_beam(beam: str) -> None:
         raise ValueError(f"beam={beam!r} is not allowed; use one of {BEAMS}")
 
 
-def validate_settings(device: Any, settings: dict[str, Any]) -> None:
+def validate_settings(device: Beam, settings: dict[str, Any]) -> None:
     """Check imaging settings with the beam's own checks before anything is written
     (the signals check again on write; this makes a multi-setting change all-or-none)."""
     for key, value in settings.items():
@@ -39,7 +41,7 @@ def validate_settings(device: Any, settings: dict[str, Any]) -> None:
 
 
 @plan
-def set_imaging(microscope: Any, beam: str, **settings: Any) -> MsgGenerator[None]:
+def set_imaging(microscope: Microscope, beam: str, **settings: Any) -> MsgGenerator[None]:
     """Set imaging parameters of one beam, e.g. `set_imaging(m, "ion", hfw_m=80e-6)`.
 
     Keyword names are the beam's signal names (hfw_m, resolution, dwell_time_s,
@@ -57,7 +59,7 @@ def set_imaging(microscope: Any, beam: str, **settings: Any) -> MsgGenerator[Non
 
 
 def read_image(
-    microscope: Any, beam: str, stream: str = "primary", extra: Sequence[Any] = ()
+    microscope: Microscope, beam: str, stream: str = "primary", extra: Sequence[Any] = ()
 ) -> MsgGenerator[None]:
     """Trigger `beam`'s detector and read it with the stage pose, the clock and `extra`."""
     det = microscope.detector(beam)
@@ -66,7 +68,7 @@ def read_image(
 
 @plan
 def acquire_image(
-    microscope: Any, beam: str = "electron", md: dict | None = None
+    microscope: Microscope, beam: str = "electron", md: dict | None = None
 ) -> MsgGenerator[str]:
     """One image of one beam in its own run. Returns the run uid."""
     check_beam(beam)
@@ -82,7 +84,7 @@ def acquire_image(
 
 
 @plan
-def acquire_both(microscope: Any, md: dict | None = None) -> MsgGenerator[str]:
+def acquire_both(microscope: Microscope, md: dict | None = None) -> MsgGenerator[str]:
     """An SEM and a FIB image (sequential) in one run, streams 'electron' and 'ion'."""
     dets = [microscope.sem, microscope.fib]
     _md = plan_md(microscope, "acquire_both", {}, md)
@@ -105,7 +107,7 @@ def reference_stream(beam: str) -> str:
 
 @plan
 def reference_images(
-    microscope: Any,
+    microscope: Microscope,
     hfws_m: Sequence[float] = (80e-6, 150e-6, 400e-6),
     md: dict | None = None,
 ) -> MsgGenerator[str]:
@@ -144,7 +146,7 @@ def reference_images(
 
 @plan
 def acquire_reduced_area(
-    microscope: Any, beam: str, area: ReducedArea, md: dict | None = None
+    microscope: Microscope, beam: str, area: ReducedArea, md: dict | None = None
 ) -> MsgGenerator[str]:
     """One image of the sub-rectangle `area` (fractions of the full frame) of `beam`.
 

@@ -24,6 +24,7 @@ import bluesky.plan_stubs as bps
 import bluesky.preprocessors as bpp
 from bluesky.utils import MsgGenerator, plan
 
+from fibsem_ophyd.devices.microscope import Microscope
 from fibsem_ophyd.milling import MillingStage
 
 from ._md import plan_md
@@ -49,7 +50,7 @@ MIN_DRIFT_INTERVAL_S = 5.0
 OFFSET_MIN_COVERAGE = 0.6
 
 
-def check_stages(microscope: Any, stages: list[MillingStage]) -> None:
+def check_stages(microscope: Microscope, stages: list[MillingStage]) -> None:
     """Refuse the whole list before anything moves if any stage asks for a current,
     voltage or hfw the ion column does not have (names the stage and field)."""
     if not stages:
@@ -71,7 +72,7 @@ IMAGES = "images"  # every ion image of the run: a detector's frames stay in one
 
 
 @plan
-def _image(microscope: Any, phase: str) -> MsgGenerator[None]:
+def _image(microscope: Microscope, phase: str) -> MsgGenerator[None]:
     """An ion image labelled with the milling stage and `phase`."""
     m = microscope
     yield from bps.mv(m.milling.phase, phase)
@@ -80,7 +81,7 @@ def _image(microscope: Any, phase: str) -> MsgGenerator[None]:
 
 @plan
 def _set_and_verify_current(
-    microscope: Any, stage: MillingStage, tolerance: float
+    microscope: Microscope, stage: MillingStage, tolerance: float
 ) -> MsgGenerator[None]:
     ion, p = microscope.ion_beam, stage.parameters
     yield from bps.mv(ion.voltage_v, p.milling_voltage_v)
@@ -102,7 +103,7 @@ def _unreplayed(inner: MsgGenerator[Any]) -> MsgGenerator[Any]:
 
 
 @plan
-def _measure_drift(m: Any) -> MsgGenerator[tuple[float, float, str]]:
+def _measure_drift(m: Microscope) -> MsgGenerator[tuple[float, float, str]]:
     """Image and register to the 'before' image: (dx_m, dy_m), the image-plane offset of
     the content, and why the measurement is not to be trusted ("" when it is)."""
     yield from _image(m, "drift")
@@ -123,7 +124,7 @@ def _measure_drift(m: Any) -> MsgGenerator[tuple[float, float, str]]:
 
 
 @plan
-def _correct_drift(m: Any, stage: MillingStage, interval_s: float) -> MsgGenerator[float]:
+def _correct_drift(m: Microscope, stage: MillingStage, interval_s: float) -> MsgGenerator[float]:
     """One drift correction (a second image when the first measurement is not to be
     trusted); returns the next interval (shorter as the drift nears `max_drift_m`)."""
     dx, dy, problem = yield from _measure_drift(m)
@@ -144,7 +145,7 @@ def _correct_drift(m: Any, stage: MillingStage, interval_s: float) -> MsgGenerat
 
 
 @plan
-def _verify_milled(m: Any, stage: MillingStage) -> MsgGenerator[None]:
+def _verify_milled(m: Microscope, stage: MillingStage) -> MsgGenerator[None]:
     """Material removed where the patterns are? (after the 'after' image)."""
     check = stage.verification
     if not check.enabled:
@@ -179,7 +180,9 @@ def _verify_milled(m: Any, stage: MillingStage) -> MsgGenerator[None]:
 
 
 @plan
-def _mill_stage(microscope: Any, stage: MillingStage, tolerance: float) -> MsgGenerator[None]:
+def _mill_stage(
+    microscope: Microscope, stage: MillingStage, tolerance: float
+) -> MsgGenerator[None]:
     m = microscope
     yield from _set_and_verify_current(m, stage, tolerance)
     yield from call(lambda: m.milling.draw(stage))
@@ -209,7 +212,7 @@ def _mill_stage(microscope: Any, stage: MillingStage, tolerance: float) -> MsgGe
 
 @plan
 def run_milling(
-    microscope: Any,
+    microscope: Microscope,
     stages: list[MillingStage],
     current_tolerance: float = 0.05,
     md: dict | None = None,

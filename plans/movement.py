@@ -8,18 +8,17 @@ anything moves.
 
 from __future__ import annotations
 
-from typing import Any
-
 import bluesky.plan_stubs as bps
 from bluesky.utils import MsgGenerator, plan
 
 from fibsem_ophyd import geometry as geo
-from fibsem_ophyd.backend import StagePosition
+from fibsem_ophyd.backend import BEAM_NAMES, StagePosition
+from fibsem_ophyd.devices.microscope import Microscope
 from fibsem_ophyd.values import typed_model, typed_number
 
 from .stubs import call, read_pose
 
-BEAMS = ("electron", "ion")
+BEAMS = BEAM_NAMES
 
 
 def _check_finite(**values: float) -> None:
@@ -34,7 +33,7 @@ def _check_beam(beam: str) -> None:
 
 
 @plan
-def move_absolute(microscope: Any, target: StagePosition) -> MsgGenerator[None]:
+def move_absolute(microscope: Microscope, target: StagePosition) -> MsgGenerator[None]:
     """Move the axes of `target` that are set (raw coordinates), limits checked first."""
     target = typed_model("target", StagePosition, target)
     microscope.stage.check_position(target)
@@ -43,7 +42,7 @@ def move_absolute(microscope: Any, target: StagePosition) -> MsgGenerator[None]:
 
 @plan
 def move_relative(
-    microscope: Any,
+    microscope: Microscope,
     dx_m: float = 0.0,
     dy_m: float = 0.0,
     dz_m: float = 0.0,
@@ -63,7 +62,7 @@ def move_relative(
 
 @plan
 def safe_move(
-    microscope: Any, target: StagePosition, rotation_tolerance_deg: float = 1.0
+    microscope: Microscope, target: StagePosition, rotation_tolerance_deg: float = 1.0
 ) -> MsgGenerator[None]:
     """Absolute move that avoids collisions: refuse targets outside the limits, retract
     the needles, tilt flat (t = 0) before a rotation larger than the tolerance, rotate
@@ -88,7 +87,7 @@ def safe_move(
 
 @plan
 def stable_move(
-    microscope: Any, dx_m: float, dy_m: float, beam: str = "electron"
+    microscope: Microscope, dx_m: float, dy_m: float, beam: str = "electron"
 ) -> MsgGenerator[StagePosition]:
     """Bring the feature at image offset (dx, dy) (metres, x right, y up from the centre)
     of `beam`'s image to the image centre, keeping the specimen in its plane."""
@@ -102,7 +101,9 @@ def stable_move(
 
 
 @plan
-def vertical_move(microscope: Any, dy_m: float, dx_m: float = 0.0) -> MsgGenerator[StagePosition]:
+def vertical_move(
+    microscope: Microscope, dy_m: float, dx_m: float = 0.0
+) -> MsgGenerator[StagePosition]:
     """Centre vertically the feature at offset dy (metres, up) of the ion image, moving
     along the electron beam so the SEM view does not change."""
     _check_finite(dx_m=dx_m, dy_m=dy_m)
@@ -114,7 +115,7 @@ def vertical_move(microscope: Any, dy_m: float, dx_m: float = 0.0) -> MsgGenerat
 
 
 @plan
-def move_flat_to_beam(microscope: Any, beam: str = "electron") -> MsgGenerator[None]:
+def move_flat_to_beam(microscope: Microscope, beam: str = "electron") -> MsgGenerator[None]:
     """Rotate and tilt so the specimen surface faces `beam` (safe move)."""
     _check_beam(beam)
     yield from safe_move(microscope, geo.flat_to_beam(beam, microscope.geometry))  # type: ignore[arg-type]
@@ -122,7 +123,7 @@ def move_flat_to_beam(microscope: Any, beam: str = "electron") -> MsgGenerator[N
 
 @plan
 def move_to_milling_angle(
-    microscope: Any, angle_deg: float, rotation: geo.RotationName = "reference"
+    microscope: Microscope, angle_deg: float, rotation: geo.RotationName = "reference"
 ) -> MsgGenerator[None]:
     """Tilt so the ion beam meets the specimen surface at `angle_deg` degrees."""
     _check_finite(angle_deg=angle_deg)
@@ -132,7 +133,7 @@ def move_to_milling_angle(
 
 
 @plan
-def read_milling_angle(microscope: Any) -> MsgGenerator[float]:
+def read_milling_angle(microscope: Microscope) -> MsgGenerator[float]:
     """The present angle between the ion beam and the specimen surface, degrees."""
     pose = yield from read_pose(microscope)
     return geo.milling_angle(pose, microscope.geometry)
@@ -140,7 +141,7 @@ def read_milling_angle(microscope: Any) -> MsgGenerator[float]:
 
 @plan
 def beam_coincidence(
-    microscope: Any,
+    microscope: Microscope,
     electron_offset_m: tuple[float, float],
     ion_offset_m: tuple[float, float],
 ) -> MsgGenerator[StagePosition]:

@@ -15,11 +15,11 @@ the site fails with the residual.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import bluesky.plan_stubs as bps
 from bluesky.utils import MsgGenerator, plan
 
+from fibsem_ophyd.devices.microscope import Microscope
 from fibsem_ophyd.supervision import Question
 
 from .movement import stable_move, vertical_move
@@ -37,7 +37,7 @@ class SiteNotFound(RuntimeError):
     """The site could not be found or centred with results the plan can trust."""
 
 
-def plausible_correction_m(microscope: Any) -> float:
+def plausible_correction_m(microscope: Microscope) -> float:
     """The largest correction a detection may ask for (metres, image plane)."""
     return PLAUSIBLE_SIGMAS * microscope.stage.limits.repeatability_m
 
@@ -58,7 +58,7 @@ def _problem(beam: str, dx: float, dy: float, score: float, bound_m: float) -> s
 
 
 @plan
-def _detect(microscope: Any, beam: str) -> MsgGenerator[tuple[float, float, float]]:
+def _detect(microscope: Microscope, beam: str) -> MsgGenerator[tuple[float, float, float]]:
     """Acquire and detect: (dx_m, dy_m, score); the detection is event data."""
     m = microscope
     det, feat = m.detector(beam), m.features(beam)
@@ -76,7 +76,7 @@ def _detect(microscope: Any, beam: str) -> MsgGenerator[tuple[float, float, floa
 
 @plan
 def find_site(
-    microscope: Any, beam: str, lamella: str, stage: str
+    microscope: Microscope, beam: str, lamella: str, stage: str
 ) -> MsgGenerator[tuple[float, float]]:
     """The site's offset (dx_m, dy_m) from the `beam` image centre, checked, retried and
     confirmed (or corrected) by the supervisor; SupervisorAbort when nobody can."""
@@ -105,7 +105,9 @@ def find_site(
 
 
 @plan
-def centre_in_beam(microscope: Any, beam: str, lamella: str, stage: str) -> MsgGenerator[None]:
+def centre_in_beam(
+    microscope: Microscope, beam: str, lamella: str, stage: str
+) -> MsgGenerator[None]:
     """Bring the site to the `beam` image centre: stable move in the SEM, vertical move
     (height, leaving the SEM view alone) in the FIB; verified by detecting again."""
     residual = float("nan")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import bluesky.plan_stubs as bps
 import yaml
 from bluesky.utils import MsgGenerator, plan
 
 from fibsem_ophyd.backend import StagePosition
+from fibsem_ophyd.devices.beam import Beam
+from fibsem_ophyd.devices.microscope import Microscope
 from fibsem_ophyd.state import (
     BEAM_FIELDS,
     BEAM_RESTORE_ORDER,
@@ -23,7 +24,7 @@ from .stubs import read_pose
 
 
 @plan
-def _read_beam(beam: Any) -> MsgGenerator[BeamSettings]:
+def _read_beam(beam: Beam) -> MsgGenerator[BeamSettings]:
     values = {}
     for field in BEAM_FIELDS:
         values[field] = yield from bps.rd(getattr(beam, field))
@@ -31,7 +32,7 @@ def _read_beam(beam: Any) -> MsgGenerator[BeamSettings]:
 
 
 @plan
-def save_state(microscope: Any) -> MsgGenerator[MicroscopeState]:
+def save_state(microscope: Microscope) -> MsgGenerator[MicroscopeState]:
     """Read every stage, beam and fluorescence setting into a MicroscopeState."""
     pose = yield from read_pose(microscope)
     electron = yield from _read_beam(microscope.electron_beam)
@@ -50,7 +51,7 @@ def save_state(microscope: Any) -> MsgGenerator[MicroscopeState]:
 
 
 @plan
-def restore_state(microscope: Any, state: MicroscopeState) -> MsgGenerator[None]:
+def restore_state(microscope: Microscope, state: MicroscopeState) -> MsgGenerator[None]:
     """Bring back a saved state: beams first (each value validated before it is
     written), then a safe stage move, then the fluorescence settings."""
     for name, settings in (("electron", state.electron), ("ion", state.ion)):
@@ -82,7 +83,7 @@ def load_positions(path: str | Path) -> dict[str, StagePosition]:
 
 
 @plan
-def move_to_position(microscope: Any, name: str) -> MsgGenerator[None]:
+def move_to_position(microscope: Microscope, name: str) -> MsgGenerator[None]:
     """Safe move to a named position of `microscope.sites`."""
     if name not in microscope.sites:
         raise ValueError(f"position {name!r} is unknown; known: {sorted(microscope.sites)}")

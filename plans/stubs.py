@@ -10,10 +10,11 @@ import bluesky.preprocessors as bpp
 from bluesky.utils import MsgGenerator, plan
 
 from fibsem_ophyd.backend import StagePosition
+from fibsem_ophyd.devices.microscope import Microscope
 
 
 @plan
-def read_pose(microscope: Any) -> MsgGenerator[StagePosition]:
+def read_pose(microscope: Microscope) -> MsgGenerator[StagePosition]:
     """The stage's raw pose, read through its signals."""
     values = {}
     for field, axis in microscope.stage.axes().items():

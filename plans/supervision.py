@@ -3,11 +3,10 @@ event data (stream 'supervision') of the current run."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import bluesky.plan_stubs as bps
 from bluesky.utils import MsgGenerator, plan
 
+from fibsem_ophyd.devices.microscope import Microscope
 from fibsem_ophyd.supervision import Answer, Question
 
 from ._md import plan_md
@@ -19,7 +18,7 @@ class SupervisorAbort(RuntimeError):
 
 
 @plan
-def ask(microscope: Any, question: Question) -> MsgGenerator[Answer]:
+def ask(microscope: Microscope, question: Question) -> MsgGenerator[Answer]:
     """Ask inside an open run; returns the Answer (abort raises SupervisorAbort)."""
     sup = microscope.supervisor
     yield from bps.mv(sup.question, question.model_dump_json())
@@ -35,7 +34,7 @@ def ask(microscope: Any, question: Question) -> MsgGenerator[Answer]:
 
 
 @plan
-def ask_in_run(microscope: Any, question: Question) -> MsgGenerator[Answer]:
+def ask_in_run(microscope: Microscope, question: Question) -> MsgGenerator[Answer]:
     """`ask` inside a small run of its own (metadata: lamella, workflow stage)."""
     _md = plan_md(microscope, "supervise", {"kind": question.kind},
                   {"lamella": question.site, "workflow_stage": question.stage})  # fmt: skip
