@@ -18,6 +18,7 @@ from typing import Any
 import bluesky.plan_stubs as bps
 from bluesky.utils import MsgGenerator, plan
 
+from fibsem_ophyd.devices.microscope import Microscope
 from fibsem_ophyd.milling import MillingParameters, MillingStage, RectanglePattern
 from fibsem_ophyd.milling._liftout_settings import LiftoutSettings
 
@@ -51,7 +52,7 @@ class LiftoutProgress:
 
 @plan
 def _step(
-    m: Any, progress: LiftoutProgress, name: str, body: Any, args: dict | None = None,
+    m: Microscope, progress: LiftoutProgress, name: str, body: Any, args: dict | None = None,
     stage: str = "liftout",
 ) -> MsgGenerator[None]:  # fmt: skip
     """Run `body()` (a plan) as one run of the lift-out; record the needle before/after."""
@@ -68,7 +69,7 @@ def _step(
 
 
 @plan
-def _tip(m: Any) -> MsgGenerator[tuple[float, float, float]]:
+def _tip(m: Microscope) -> MsgGenerator[tuple[float, float, float]]:
     out = []
     for axis in (m.manipulator.x, m.manipulator.y, m.manipulator.z):
         value = yield from bps.rd(axis.readback)
@@ -77,13 +78,13 @@ def _tip(m: Any) -> MsgGenerator[tuple[float, float, float]]:
 
 
 @plan
-def _move_tip(m: Any, x: float, y: float, z: float) -> MsgGenerator[None]:
+def _move_tip(m: Microscope, x: float, y: float, z: float) -> MsgGenerator[None]:
     n = m.manipulator
     yield from bps.mv(n.x, x, n.y, y, n.z, z)
 
 
 @plan
-def _approach(m: Any, target: tuple, steps: int) -> MsgGenerator[None]:
+def _approach(m: Microscope, target: tuple, steps: int) -> MsgGenerator[None]:
     """Straight-line moves of the tip to `target` in `steps` equal steps."""
     start = yield from _tip(m)
     for k in range(1, steps + 1):
@@ -93,7 +94,7 @@ def _approach(m: Any, target: tuple, steps: int) -> MsgGenerator[None]:
 
 
 @plan
-def needle_to_lamella(m: Any, progress: LiftoutProgress, s: LiftoutSettings) -> MsgGenerator:
+def needle_to_lamella(m: Microscope, progress: LiftoutProgress, s: LiftoutSettings) -> MsgGenerator:
     """Insert to park, then step to `standoff_m` above the lamella's top centre (which
     the caller has brought to the eucentric point)."""
 
@@ -105,7 +106,7 @@ def needle_to_lamella(m: Any, progress: LiftoutProgress, s: LiftoutSettings) -> 
 
 
 @plan
-def contact(m: Any, progress: LiftoutProgress, s: LiftoutSettings) -> MsgGenerator:
+def contact(m: Microscope, progress: LiftoutProgress, s: LiftoutSettings) -> MsgGenerator:
     """Lower the tip onto the lamella's top centre, the last part in fine steps."""
     progress.require("contact", "needle_to_lamella")
 
@@ -119,7 +120,7 @@ def contact(m: Any, progress: LiftoutProgress, s: LiftoutSettings) -> MsgGenerat
 
 @plan
 def weld(
-    m: Any, progress: LiftoutProgress, s: LiftoutSettings, to: str = "lamella"
+    m: Microscope, progress: LiftoutProgress, s: LiftoutSettings, to: str = "lamella"
 ) -> MsgGenerator:
     """GIS deposition for `weld_time_s` while the needle touches the lamella (`to`
     'lamella') or the carried lamella touches the post ('post')."""
@@ -152,7 +153,7 @@ def _params(s: LiftoutSettings, current_a: float) -> MillingParameters:
 
 
 @plan
-def sever(m: Any, progress: LiftoutProgress, stage: MillingStage) -> MsgGenerator:
+def sever(m: Microscope, progress: LiftoutProgress, stage: MillingStage) -> MsgGenerator:
     """Mill the last connections (the needle must be welded first)."""
     progress.require("sever", "weld")
     md = {"lamella": progress.lamella, "workflow_stage": "liftout", "liftout_step": "sever"}
@@ -161,7 +162,7 @@ def sever(m: Any, progress: LiftoutProgress, stage: MillingStage) -> MsgGenerato
 
 
 @plan
-def lift(m: Any, progress: LiftoutProgress, s: LiftoutSettings) -> MsgGenerator:
+def lift(m: Microscope, progress: LiftoutProgress, s: LiftoutSettings) -> MsgGenerator:
     """Raise the needle (with the lamella) by `lift_m`."""
     progress.require("lift", "weld", "sever")
 
