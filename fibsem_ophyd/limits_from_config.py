@@ -54,12 +54,19 @@ def _stage(config: MicroscopeConfig) -> StageLimits:
 
 
 def _manipulator(config: MicroscopeConfig) -> ManipulatorLimits:
-    ml = config.manipulator.limits
+    mc = config.manipulator
+    ml, env = mc.limits, mc.insertion_envelope
     return ManipulatorLimits(
         x_m=_axis(ml.x_m, "m"),
         y_m=_axis(ml.y_m, "m"),
         z_m=_axis(ml.z_m, "m"),
         r_deg=_axis(ml.r_deg, "deg"),
+        safe_tilt_deg=(float(env.stage_tilt_deg.min), float(env.stage_tilt_deg.max)),
+        safe_z_max_m=float(env.stage_z_max_m),
+        park=mc.park_position.to_position(),
+        eucentric=mc.eucentric_position.to_position(),
+        exchange=mc.exchange_position.to_position(),
+        calibration_file=mc.calibration_file,
     )
 
 

@@ -13,6 +13,7 @@ from .imaging import (
     reference_images,
     set_imaging,
 )
+from .manipulator import NeedleCalibrationSettings, calibrate_manipulator
 from .milling import run_milling
 from .movement import (
     beam_coincidence,
@@ -29,6 +30,7 @@ from .state import load_positions, move_to_position, restore_state, save_positio
 from .workflow import autolamella, mill_lamella
 
 __all__ = [
+    "NeedleCalibrationSettings",
     "acquire_both",
     "acquire_channels",
     "acquire_image",
@@ -39,6 +41,7 @@ __all__ = [
     "autofocus",
     "autolamella",
     "beam_coincidence",
+    "calibrate_manipulator",
     "cool_down",
     "cryo_deposition",
     "gis_deposition",

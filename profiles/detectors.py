@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ml.detection import find_grid_square_centre
+from ml.detection import find_grid_square_centre, find_needle_tip
 
 
 def _site_finder(beam: str):
@@ -18,7 +18,15 @@ def _site_finder(beam: str):
     return find
 
 
+def _needle_finder(image: np.ndarray, pixel_size_m: float, _vertical_scale: float):
+    kp = find_needle_tip(image, pixel_size_m)
+    return kp.x_px, kp.y_px, kp.score
+
+
 def wire_detectors(microscope: Any) -> None:
-    """Site-centre detection (the grid square a lamella site sits in) in both beams."""
+    """Site-centre detection (the grid square a lamella site sits in) and needle-tip
+    detection in both beams."""
     microscope.sem_features.finder = _site_finder("electron")
     microscope.fib_features.finder = _site_finder("ion")
+    microscope.sem_needle.finder = _needle_finder
+    microscope.fib_needle.finder = _needle_finder

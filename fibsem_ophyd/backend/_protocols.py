@@ -90,16 +90,27 @@ class StageBackend(Protocol):
 
 @runtime_checkable
 class ManipulatorBackend(Protocol):
+    """The needle in its raw axes. Where the tip really is for a raw pose is what
+    calibration finds out (`plans.calibrate_manipulator`); the backend does not know."""
+
     inserted: bool
-    calibrated: bool
 
     def position(self) -> ManipulatorPosition: ...
 
-    async def move_to(self, target: ManipulatorPosition) -> None: ...
+    async def move_to(self, target: ManipulatorPosition) -> None:
+        """Move an inserted needle (refused when retracted)."""
+        ...
 
-    async def insert(self, position: Literal["park", "eucentric"]) -> None: ...
+    async def insert(self, target: ManipulatorPosition) -> None:
+        """Insert the needle, then go to the raw pose `target`."""
+        ...
 
     async def retract(self) -> None: ...
+
+    async def move_retracted(self, target: ManipulatorPosition) -> None:
+        """Move a retracted needle (to and from the exchange position); refused when
+        inserted."""
+        ...
 
 
 @runtime_checkable

@@ -31,23 +31,44 @@ class ManipulatorLimits(Section):
     r_deg: AxisRange = Field(AxisRange(min=0.0, max=360.0), description="Rotation range, deg.")
 
 
+class InsertionEnvelope(Section):
+    """Stage poses inside which a needle (manipulator or GIS) may be in the chamber."""
+
+    stage_tilt_deg: AxisRange = Field(
+        AxisRange(min=-1.0, max=40.0), description="Allowed stage tilt range, degrees (deg)."
+    )
+    stage_z_max_m: Number = Field(6.0e-3, description="Highest stage z, metres (m).")
+
+
 class ManipulatorConfig(Section):
     """The lift-out needle (e.g. EasyLift)."""
 
     enabled: StrictBool = Field(True, description="Whether a manipulator is installed.")
     park_position: ManipulatorPose = Field(
-        ManipulatorPose(x_m=0.0, y_m=0.0, z_m=-4.0e-3, r_deg=0.0),
-        description="Retracted-but-inserted park pose, raw axes (m, deg).",
+        ManipulatorPose(x_m=0.0, y_m=0.0, z_m=200e-6, r_deg=0.0),
+        description="Inserted park pose (tip high above the eucentric point), raw axes (m, deg).",
     )
     eucentric_position: ManipulatorPose = Field(
-        ManipulatorPose(), description="Pose that puts the tip at the eucentric point (m, deg)."
+        ManipulatorPose(),
+        description="Pose that puts the tip at the eucentric point (m, deg); replaced by "
+        "the calibration in `calibration_file` when there is one.",
     )
+    exchange_position: ManipulatorPose = Field(
+        ManipulatorPose(x_m=0.0, y_m=0.0, z_m=4.0e-3, r_deg=0.0),
+        description="Retracted pose where the needle is exchanged, raw axes (m, deg).",
+    )
+    calibration_file: str | None = Field(
+        None,
+        description="JSON file holding the calibrated eucentric position (written by "
+        "plans.calibrate_manipulator, read on connect); null: calibrations last one session.",
+    )
+    insertion_envelope: InsertionEnvelope = Field(default_factory=InsertionEnvelope)
     limits: ManipulatorLimits = Field(default_factory=ManipulatorLimits)
 
     @model_validator(mode="after")
     def _poses_within_limits(self) -> ManipulatorConfig:
         issues = []
-        for pose_name in ("park_position", "eucentric_position"):
+        for pose_name in ("park_position", "eucentric_position", "exchange_position"):
             pose = getattr(self, pose_name)
             for axis in ("x_m", "y_m", "z_m", "r_deg"):
                 rng: AxisRange = getattr(self.limits, axis)

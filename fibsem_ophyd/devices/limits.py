@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..backend import ManipulatorPosition
+
 
 @dataclass(frozen=True)
 class BeamLimits:
@@ -56,8 +58,14 @@ class ManipulatorLimits:
     z_m: AxisLimits
     r_deg: AxisLimits
     # Stage envelope inside which inserting the needle is safe.
-    safe_tilt_deg: tuple[float, float] = (-1.0, 40.0)
-    safe_z_max_m: float = 6e-3
+    safe_tilt_deg: tuple[float, float]
+    safe_z_max_m: float
+    # Configured raw poses: park (inserted, high), eucentric (tip at the eucentric point,
+    # until a calibration replaces it), exchange (retracted, where the needle is swapped).
+    park: ManipulatorPosition
+    eucentric: ManipulatorPosition
+    exchange: ManipulatorPosition
+    calibration_file: str | None  # where calibrations are kept (None: this session only)
 
 
 @dataclass(frozen=True)

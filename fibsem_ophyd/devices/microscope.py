@@ -8,6 +8,7 @@
     microscope.milling_verifier                             milled region vs patterns
     microscope.sem_aligner, microscope.fib_aligner          registration processors
     microscope.sem_features, microscope.fib_features        keypoint processors
+    microscope.sem_needle, microscope.fib_needle            needle-tip processors
     microscope.sem_metrics, microscope.fib_metrics          sharpness / grey levels
     microscope.supervisor                                   decisions at decision points
     microscope.clock_s                                      microscope time (s)
@@ -41,6 +42,7 @@ from .interlocks import Interlocks
 from .ion_beam import IonBeam
 from .limits import MicroscopeLimits
 from .manipulator import Manipulator
+from .manipulator_calibration import load_calibration
 from .milling import Milling
 from .milling_verifier import MillingVerifier
 from .sputter_coater import SputterCoater
@@ -70,7 +72,13 @@ class Microscope:
         self.sem = ImagingDetector(self.electron_beam, backend.imaging, il, path_provider)
         self.fib = ImagingDetector(self.ion_beam, backend.imaging, il, path_provider)
         self.stage = Stage(backend.stage, limits.stage, il)
-        self.manipulator = Manipulator(backend.manipulator, limits.manipulator, il)
+        self.manipulator = Manipulator(
+            backend.manipulator,
+            limits.manipulator,
+            il,
+            image_view=self.image_view,
+            calibration=load_calibration(limits.manipulator.calibration_file),
+        )
         self.gis = GasInjection(backend.gis, il, limits.gis)
         self.sputter_coater = SputterCoater(backend.sputter_coater, il, limits.sputter_coater)
         self.chamber = Chamber(backend.chamber, il, limits.chamber)
@@ -80,6 +88,8 @@ class Microscope:
         self.fib_aligner = ImageAligner(self.fib)
         self.sem_features = FeatureDetector(self.sem, lambda: self.foreshortening("electron"))
         self.fib_features = FeatureDetector(self.fib, lambda: self.foreshortening("ion"))
+        self.sem_needle = FeatureDetector(self.sem)
+        self.fib_needle = FeatureDetector(self.fib)
         self.sem_metrics = FrameMetrics(self.sem)
         self.fib_metrics = FrameMetrics(self.fib)
         self.supervisor = Supervisor()
@@ -136,9 +146,17 @@ class Microscope:
         self.beam(beam)
         return self.sem_features if beam == "electron" else self.fib_features
 
+    def needle_features(self, beam: BeamName) -> FeatureDetector:
+        self.beam(beam)
+        return self.sem_needle if beam == "electron" else self.fib_needle
+
     def metrics(self, beam: BeamName) -> FrameMetrics:
         self.beam(beam)
         return self.sem_metrics if beam == "electron" else self.fib_metrics
+
+    def image_view(self, beam: BeamName) -> tuple[float, float]:
+        """(column tilt, scan rotation) of `beam`, degrees: how its image sees the chamber."""
+        return self.geometry.column_tilt_deg(beam), float(self.beam(beam).backend.scan_rotation_deg)
 
     def foreshortening(self, beam: BeamName) -> float:
         """|n·s|: how much the specimen plane is shortened along the image vertical in

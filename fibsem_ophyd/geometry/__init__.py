@@ -37,6 +37,7 @@ from ._moves import (
     translate,
     vertical_move,
 )
+from ._needle import needle_image_delta
 
 __all__ = [
     "RotationName",
@@ -51,6 +52,7 @@ __all__ = [
     "image_to_specimen",
     "locate_feature",
     "milling_angle",
+    "needle_image_delta",
     "pixels_to_image_offset",
     "project_stable_move",
     "raw_to_specimen",

@@ -50,8 +50,12 @@ class TwinParameters(BaseModel):
     stage_tilt_speed_deg_per_s: float = Field(_CFG.stage.max_tilt_speed_deg_per_s, gt=0.0)
     stage_settle_s: float = Field(0.2, ge=0.0)
     manipulator_speed_m_per_s: float = Field(0.5e-3, gt=0.0)
-    manipulator_park_m: tuple[float, float, float] = (0.0, 0.0, 200e-6)
-    manipulator_eucentric_m: tuple[float, float, float] = (0.0, 0.0, 10e-6)
+    manipulator_insert_time_s: float = Field(0.0, ge=0.0, description="Insert/retract stroke (s)")
+    manipulator_tip_offset_m: tuple[float, float, float] = Field(
+        (0.0, 0.0, 0.0),
+        description="Where the tip really is relative to what the raw axes read (a bent or "
+        "exchanged needle), chamber frame; hidden from the devices, found by calibration",
+    )
     realtime: bool = Field(False, description="Sleep in wall time as long as the twin clock moves")
 
     # Chamber and cryo stage.

@@ -47,14 +47,15 @@ class BeamState:
 
 @dataclass
 class ManipulatorState:
-    """Needle tip at (x, y, z) metres in the chamber frame (from the eucentric point)."""
+    """Needle tip at (x, y, z) metres in the chamber frame (from the eucentric point);
+    the raw axes read this minus `params.manipulator_tip_offset_m`. A retracted needle
+    keeps the pose it will come back to (it is not drawn)."""
 
     x_m: float = 0.0
     y_m: float = 0.0
     z_m: float = 200e-6
     r_deg: float = 0.0
     inserted: bool = False
-    calibrated: bool = True
 
 
 ROOM_TEMPERATURE_K = 293.0  # an unheated GIS reservoir, a stage without cooling

@@ -3,7 +3,7 @@ chamber is in `sim/chamber.py`)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -27,47 +27,56 @@ def _field(state_attr: str, name: str) -> Any:
 
 
 class TwinManipulator:
+    """Raw axes = true tip − `params.manipulator_tip_offset_m` (the twin's hidden
+    miscalibration); the world keeps the true tip (what is drawn and what touches)."""
+
     inserted: bool = _field("manipulator", "inserted")
-    calibrated: bool = _field("manipulator", "calibrated")
 
     def __init__(self, world: TwinWorld) -> None:
         self._world = world
 
+    def _offset(self) -> np.ndarray:
+        return np.asarray(self._world.params.manipulator_tip_offset_m, float)
+
     def position(self) -> ManipulatorPosition:
         m = self._world.manipulator
-        return ManipulatorPosition(x_m=m.x_m, y_m=m.y_m, z_m=m.z_m, r_deg=m.r_deg)
+        x, y, z = np.array([m.x_m, m.y_m, m.z_m]) - self._offset()
+        return ManipulatorPosition(x_m=float(x), y_m=float(y), z_m=float(z), r_deg=m.r_deg)
 
-    async def _go(self, x_m: float, y_m: float, z_m: float) -> None:
-        m = self._world.manipulator
-        distance = float(np.linalg.norm([x_m - m.x_m, y_m - m.y_m, z_m - m.z_m]))
+    async def _go(self, target: ManipulatorPosition) -> None:
+        """Travel in a straight line at the configured speed to the raw `target`."""
+        raw = self.position()
+        goal = [getattr(target, a) if getattr(target, a) is not None else getattr(raw, a)
+                for a in ("x_m", "y_m", "z_m")]  # fmt: skip
+        if not np.all(np.isfinite(goal)):
+            raise ValueError(f"manipulator target must be finite, got {goal}")
+        distance = float(np.linalg.norm(np.subtract(goal, [raw.x_m, raw.y_m, raw.z_m])))
         await self._world.clock.advance_async(
             distance / self._world.params.manipulator_speed_m_per_s
         )
-        m.x_m, m.y_m, m.z_m = x_m, y_m, z_m
+        m = self._world.manipulator
+        m.x_m, m.y_m, m.z_m = (float(v) for v in np.asarray(goal) + self._offset())
+        if target.r_deg is not None:
+            m.r_deg = target.r_deg
 
     async def move_to(self, target: ManipulatorPosition) -> None:
         if not self._world.manipulator.inserted:
             raise ValueError("manipulator is retracted: insert it before moving")
-        m = self._world.manipulator
-        t = target.model_dump()
-        await self._go(
-            t["x_m"] if t["x_m"] is not None else m.x_m,
-            t["y_m"] if t["y_m"] is not None else m.y_m,
-            t["z_m"] if t["z_m"] is not None else m.z_m,
-        )
-        if target.r_deg is not None:
-            m.r_deg = target.r_deg
+        await self._go(target)
 
-    async def insert(self, position: Literal["park", "eucentric"]) -> None:
-        p = self._world.params
-        if position not in ("park", "eucentric"):
-            raise ValueError(f"position must be 'park' or 'eucentric', got {position!r}")
+    async def insert(self, target: ManipulatorPosition) -> None:
+        await self._world.clock.advance_async(self._world.params.manipulator_insert_time_s)
         self._world.manipulator.inserted = True
-        await self._go(*(p.manipulator_park_m if position == "park" else p.manipulator_eucentric_m))
+        await self._go(target)
 
     async def retract(self) -> None:
-        await self._go(*self._world.params.manipulator_park_m)
+        await self._world.clock.advance_async(self._world.params.manipulator_insert_time_s)
         self._world.manipulator.inserted = False
+
+    async def move_retracted(self, target: ManipulatorPosition) -> None:
+        if self._world.manipulator.inserted:
+            raise ValueError("manipulator is inserted: retract it before this move")
+        await self._go(target)
 
 
 class TwinGis:

@@ -53,7 +53,7 @@ class TwinWorld:
         self.electron.working_distance_m = p.electron_eucentric_working_distance_m
         self.ion = BeamState.ion()
         self.ion.working_distance_m = p.ion_eucentric_working_distance_m
-        self.manipulator = ManipulatorState(*p.manipulator_park_m)
+        self.manipulator = ManipulatorState()
         self.gis = GisState()
         self.chamber = ChamberState(pressure_pa=p.pumped_pressure_pa)
         start_k = p.cryo_temperature_k if p.cryo else ROOM_TEMPERATURE_K

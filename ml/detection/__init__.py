@@ -2,5 +2,6 @@
 
 from .grid_square import find_grid_square_centre
 from .keypoints import Keypoint
+from .needle_tip import find_needle_tip
 
-__all__ = ["Keypoint", "find_grid_square_centre"]
+__all__ = ["Keypoint", "find_grid_square_centre", "find_needle_tip"]

@@ -3,6 +3,7 @@
 import numpy as np
 from twin_helpers import centre_site, make_world
 
+from fibsem_ophyd.backend import ManipulatorPosition
 from fibsem_ophyd.sim import TwinBackend
 from fibsem_ophyd.sim.needles import LABEL_NEEDLE
 from fibsem_ophyd.sim.patch import LABEL_OFFSET
@@ -12,7 +13,7 @@ async def test_inserted_needle_appears_in_both_views_and_follows_the_manipulator
     backend = TwinBackend(make_world())
     world = backend.world
     assert not (world.render_labels("electron") == LABEL_NEEDLE).any()
-    await backend.manipulator.insert("eucentric")
+    await backend.manipulator.insert(ManipulatorPosition(x_m=0.0, y_m=0.0, z_m=10e-6))
     for beam in ("electron", "ion"):
         assert (world.render_labels(beam) == LABEL_NEEDLE).mean() > 0.002
     before = np.argwhere(world.render_labels("electron") == LABEL_NEEDLE)[:, 1].mean()
