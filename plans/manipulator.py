@@ -17,7 +17,6 @@ the imaging settings restored at the end, also when the calibration fails.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import bluesky.plan_stubs as bps
 import bluesky.preprocessors as bpp
@@ -26,6 +25,7 @@ from bluesky.utils import MsgGenerator, plan
 from pydantic import BaseModel, ConfigDict, Field
 
 from fibsem_ophyd.devices.manipulator_calibration import ManipulatorCalibration
+from fibsem_ophyd.devices.microscope import Microscope
 from fibsem_ophyd.geometry import chamber_to_image, needle_image_delta, rot_2d, unrotate_offset
 
 from ._md import plan_md
@@ -58,7 +58,7 @@ class NeedleCalibrationSettings(BaseModel):
 
 
 @plan
-def _detect(m: Any, beam: str) -> MsgGenerator[tuple[float, float, float]]:
+def _detect(m: Microscope, beam: str) -> MsgGenerator[tuple[float, float, float]]:
     """Acquire and find the tip: (dx_m, dy_m, score) from the image centre, as event data."""
     det, feat = m.detector(beam), m.needle_features(beam)
     yield from bps.trigger(det, wait=True)
@@ -88,13 +88,13 @@ def _check(beam: str, found: tuple[float, float, float], s: NeedleCalibrationSet
         )
 
 
-def _in_plane(m: Any, beam: str, dx: float, dy: float) -> tuple[float, float]:
+def _in_plane(m: Microscope, beam: str, dx: float, dy: float) -> tuple[float, float]:
     """Image offset (a', b') → unrotated image-plane offset (a, b)."""
     a, b = unrotate_offset(dx, dy, m.image_view(beam)[1])
     return float(a), float(b)
 
 
-def _seen(m: Any, beam: str, delta: np.ndarray) -> np.ndarray:
+def _seen(m: Microscope, beam: str, delta: np.ndarray) -> np.ndarray:
     """How a chamber displacement of the tip shows in `beam`'s image (a', b')."""
     tilt, rotation = m.image_view(beam)
     a, b = chamber_to_image(delta, tilt, scan_rotation_deg=rotation)
@@ -103,7 +103,7 @@ def _seen(m: Any, beam: str, delta: np.ndarray) -> np.ndarray:
 
 @plan
 def _round(
-    m: Any, s: NeedleCalibrationSettings, expected: dict[str, np.ndarray] | None
+    m: Microscope, s: NeedleCalibrationSettings, expected: dict[str, np.ndarray] | None
 ) -> MsgGenerator[tuple[dict[str, np.ndarray], np.ndarray | None]]:
     """Detect in both beams, check, correct. Returns the offsets seen and the chamber
     move made (None when the tip was already centred)."""
@@ -142,7 +142,7 @@ def _round(
 
 
 @plan
-def _calibrate(m: Any, s: NeedleCalibrationSettings) -> MsgGenerator[ManipulatorCalibration]:
+def _calibrate(m: Microscope, s: NeedleCalibrationSettings) -> MsgGenerator[ManipulatorCalibration]:
     yield from call(lambda: m.manipulator.insert("eucentric"))
     expected = None
     for _ in range(s.max_moves + 1):
@@ -172,7 +172,9 @@ def _calibrate(m: Any, s: NeedleCalibrationSettings) -> MsgGenerator[Manipulator
 
 @plan
 def calibrate_manipulator(
-    microscope: Any, settings: NeedleCalibrationSettings | None = None, md: dict | None = None
+    microscope: Microscope,
+    settings: NeedleCalibrationSettings | None = None,
+    md: dict | None = None,
 ) -> MsgGenerator[ManipulatorCalibration]:
     """Find the raw pose that puts the needle tip at the eucentric point and keep it
     (see the module docstring). The stage is not moved: put it where the needle can
