@@ -116,14 +116,18 @@ def _twin_sites(backend: MicroscopeBackend, geometry: StageGeometry) -> dict[str
 def _twin_positions(
     backend: MicroscopeBackend, geometry: StageGeometry
 ) -> dict[str, StagePosition]:
-    """Named positions of the twin sample: "landing_post", the post's landing point (the
-    middle of its +u side, where a lifted-out lamella is welded) at the eucentric point,
-    electron-flat."""
+    """Named positions of the twin sample: the landing posts' landing points (where a
+    lifted-out lamella is welded), each at the eucentric point, electron-flat:
+    "landing_post", then "landing_post_2", "landing_post_3", ... (one lamella each)."""
     specimen = backend.world.specimen  # type: ignore[attr-defined]
-    u, v = specimen.landing_point()
     flat = flat_to_beam("electron", geometry)
-    h = specimen.reference_height_m(u, v)
-    return {"landing_post": specimen_to_raw(u, v, flat.r_deg, flat.t_deg, geometry, h_m=h)}
+    out = {}
+    for k in range(len(specimen.landing_posts)):
+        u, v = specimen.landing_point(k)
+        h = specimen.reference_height_m(u, v)
+        name = "landing_post" if k == 0 else f"landing_post_{k + 1}"
+        out[name] = specimen_to_raw(u, v, flat.r_deg, flat.t_deg, geometry, h_m=h)
+    return out
 
 
 def _connection_metadata(

@@ -57,6 +57,14 @@ class Lamella(BaseModel):
     reference_hfw_m: dict[str, float] = Field(
         default_factory=dict, description="Field width of each orientation's reference, m"
     )
+    landing_position: str | None = Field(
+        None, description="Lift-out: the named position (microscope.positions) of the post "
+        "the lamella was landed on; taken by no other lamella",
+    )  # fmt: skip
+    landed_at: StagePosition | None = Field(
+        None, description="Lift-out: that position's pose (raw): where the lamella is "
+        "thinned (orientation 'post')",
+    )  # fmt: skip
     stages_done: list[str] = Field(default_factory=list)
     failed: str | None = None
     history: list[StageRecord] = Field(default_factory=list)

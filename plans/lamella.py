@@ -1,10 +1,10 @@
 """The stages of one lamella: go to the site, centre on it, align, mill.
 
-Orientations: 'milling' (the protocol's milling angle), 'flat_ion' (trenches of the
-waffle method), 'undercut' (milling angle + undercut tilt). A site is centred once per
-orientation — found in the SEM (stable move) and then in the FIB (vertical move, which
-leaves the SEM view alone) — and an ion reference image is kept; later visits align
-to that reference by beam shift. Patterns are laid out about the ion image centre.
+A lamella is centred once per orientation (plans/orientations.py) — found in the SEM
+(stable move) and then in the FIB (vertical move, which leaves the SEM view alone),
+sought by what is there: the grid square at a site, the landed lamella on a post — and
+an ion reference image is kept; later visits align to that reference by beam shift.
+Patterns are laid out about the ion image centre.
 """
 
 from __future__ import annotations
@@ -25,41 +25,12 @@ from ._md import plan_md
 from ._run import run_decorator
 from .alignment import align
 from .movement import safe_move
+from .orientations import lamella_point, orientation_pose, sought
 from .site_finding import centre_in_beam, plausible_correction_m
 from .stubs import read_pose
 from .supervision import ask_in_run
 
-ORIENTATION = {
-    "select": "milling",
-    "trench": "flat_ion",
-    "undercut": "undercut",
-    "liftout": "flat_ion",  # the sever cuts are milled where the trenches were
-    "landing": "flat_ion",  # (the landing stage moves to the post itself)
-    "setup": "milling",
-    "rough": "milling",
-    "polish": "milling",
-}
-DETECT_HFW_M = 150e-6
-# A site's first reference is taken at the detection field width, where the grid
-# square's four edges are in view: a reference of featureless ice alone (80 µm inside a
-# 90 µm square) pins the image vertical but leaves the horizontal to noise. Once the
-# fiducial is milled, the setup stage takes a new reference at the protocol's width.
 ALIGNED_PX = 0.25  # residual that counts as aligned (at 150 µm: 25 nm)
-
-
-def orientation_pose(microscope: Any, protocol: LamellaProtocol, orientation: str) -> StagePosition:
-    """Rotation and tilt of an orientation (x, y, z left None)."""
-    geom = microscope.geometry
-    if orientation == "flat_ion":
-        return geo.flat_to_beam("ion", geom)
-    milling = geo.tilt_for_milling_angle(protocol.milling_angle_deg, geom)
-    if orientation == "milling":
-        return milling
-    if orientation == "undercut":
-        return milling.model_copy(update={"t_deg": milling.t_deg + protocol.undercut_tilt_deg})
-    raise ValueError(
-        f"orientation {orientation!r} unknown; use one of {sorted(set(ORIENTATION.values()))}"
-    )
 
 
 @plan
@@ -67,11 +38,12 @@ def goto(
     microscope: Any, lamella: Lamella, protocol: LamellaProtocol, orientation: str
 ) -> MsgGenerator[None]:
     """Safe move to the lamella at an orientation: its confirmed pose if it has one,
-    else the site's specimen point brought to the eucentric point at that orientation."""
+    else its specimen point (the site's, or for 'post' where it was landed) brought to
+    the eucentric point at that orientation."""
     pose = lamella.poses.get(orientation)
     if pose is None:
         o = orientation_pose(microscope, protocol, orientation)
-        u, v, _ = geo.raw_to_specimen(lamella.site, microscope.geometry)
+        u, v, _ = geo.raw_to_specimen(lamella_point(lamella, orientation), microscope.geometry)
         pose = geo.specimen_to_raw(u, v, o.r_deg, o.t_deg, microscope.geometry)
     ion = microscope.ion_beam
     yield from bps.mv(ion.beam_shift_x_m, 0.0, ion.beam_shift_y_m, 0.0)
@@ -87,23 +59,38 @@ def centre_on_site(
     reference_hfw_m: float,
     stage: str = "select",
     md: dict | None = None,
+    passes: int = 1,
 ) -> MsgGenerator[StagePosition]:
     """Find the site in the SEM and centre it (stable move), then in the FIB (vertical
     move), each detection checked (plans/site_finding.py); keep the centred pose, and take
     an ion reference image for this orientation (its own run: a detector's frames stay
-    in one stream per run). `stage` names the workflow stage that asked."""
+    in one stream per run). What is sought, and at which field width, follows from the
+    orientation (`sought`); the detectors' target is put back to the grid square after.
+    `stage` names the workflow stage that asked.
+
+    The FIB's vertical move leaves the SEM view alone only up to the stage's error on
+    that move; with `passes` > 1 the SEM and then the FIB are checked (and corrected)
+    again, so that the site is at the eucentric point in three dimensions (where the
+    needle goes), not only under the FIB's image centre (where patterns are drawn)."""
     m = microscope
-    _md = plan_md(m, "centre_on_site", {"orientation": orientation},
+    target, detect_hfw_m = sought(orientation)
+    _md = plan_md(m, "centre_on_site", {"orientation": orientation, "target": target},
                   {"lamella": lamella, "workflow_stage": stage, **(md or {})})  # fmt: skip
+    features = (m.sem_features, m.fib_features)
 
     @bpp.stage_decorator([m.sem, m.fib])
     @run_decorator(md=_md)
-    def inner() -> MsgGenerator[StagePosition]:
-        yield from bps.mv(m.electron_beam.hfw_m, DETECT_HFW_M, m.ion_beam.hfw_m, DETECT_HFW_M)
-        yield from centre_in_beam(m, "electron", lamella, stage)
-        yield from centre_in_beam(m, "ion", lamella, stage)
+    def inner() -> MsgGenerator[None]:
+        yield from bps.mv(features[0].target, target, features[1].target, target)
+        yield from bps.mv(m.electron_beam.hfw_m, detect_hfw_m, m.ion_beam.hfw_m, detect_hfw_m)
+        for _pass in range(passes):
+            yield from centre_in_beam(m, "electron", lamella, stage)
+            yield from centre_in_beam(m, "ion", lamella, stage)
 
-    yield from inner()
+    def restore() -> MsgGenerator[None]:
+        yield from bps.mv(features[0].target, "grid_square", features[1].target, "grid_square")
+
+    yield from bpp.finalize_wrapper(inner(), restore())
     pose = yield from read_pose(m)
     experiment.lamellae[lamella].poses[orientation] = pose
     experiment.save()

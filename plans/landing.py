@@ -1,11 +1,15 @@
 """Landing a lifted-out lamella on the post, and the two lift-out workflow stages.
 
-`liftout_stage` (workflow stage "liftout"): at the trench orientation, aligned to the
-site's reference: needle to the lamella, contact, weld, sever, lift; the needle is
-retracted in `finalize_wrapper` unless the lamella is on it. `landing_stage` (workflow
-stage "landing"): needle to park, stage to the named position "landing_post"
-(`microscope.positions`), lower the lamella to the post's landing point, weld, mill the
-needle free, and retract the needle in `finalize_wrapper` (always).
+`liftout_stage` (workflow stage "liftout"): at the trench orientation, the site centred
+again at the eucentric point in three dimensions (detected and checked, the SEM and FIB
+twice: the needle goes to the eucentric point, so a beam-shift alignment would not do):
+needle to the lamella, contact, weld, sever, lift; the needle is retracted in
+`finalize_wrapper` unless the lamella is on it. `landing_stage` (workflow stage "landing"): the lamella's
+landing post chosen (plans/posts.py: the first free named position "landing_post",
+"landing_post_2", ...), needle to park and out of view, stage to the post, its landing
+point centred (detected and checked), the lamella lowered onto it, weld, mill the needle
+free, retract the needle (in `finalize_wrapper`: always), and find the lamella on the
+post in an image.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from fibsem_ophyd.milling import (
     RectanglePattern,
 )
 
-from .lamella import align_to_reference, goto
+from .lamella import centre_on_site, goto
 from .liftout import (
     LiftoutError,
     LiftoutProgress,
@@ -40,9 +44,13 @@ from .liftout import (
     weld,
 )
 from .milling import run_milling
+from .orientations import DETECT_HFW_M
+from .posts import LANDING_POSITION, centre_on_post, confirm_on_post, reserve_landing_position
 from .stubs import call
 
-LANDING_POSITION = "landing_post"
+# Where the needle waits, with the lamella, while the stage moves to the post and the
+# post is centred: out of both beams' fields of view (chamber metres).
+STANDBY_M = (-200e-6, 0.0, 200e-6)
 
 
 def _settings(protocol: LamellaProtocol) -> Any:
@@ -52,29 +60,44 @@ def _settings(protocol: LamellaProtocol) -> Any:
 
 
 @plan
-def land_on_post(m: Any, progress: LiftoutProgress, s: Any) -> MsgGenerator:
-    """Park the needle, bring the post's landing point to the eucentric point, lower the
+def land_on_post(
+    m: Any, progress: LiftoutProgress, s: Any, position: str = LANDING_POSITION
+) -> MsgGenerator:
+    """Park the needle and move it (with the lamella) out of view, bring the post's
+    landing point (named position `position`) to the eucentric point — the stage to the
+    position, then the point centred from images (`centre_on_post`) — and lower the
     lamella onto it (the tip where it was relative to the lamella at contact)."""
     progress.require("land", "lift")
-    if LANDING_POSITION not in m.positions:
-        raise LiftoutError(f"no named position {LANDING_POSITION!r}; known: {sorted(m.positions)}")
-    pose = m.positions[LANDING_POSITION]
+    if position not in m.positions:
+        raise LiftoutError(f"no named position {position!r}; known: {sorted(m.positions)}")
+    pose = m.positions[position]
     m.stage.check_position(pose)
     ox, oy, oz = progress.tip_offset_m
 
-    def body() -> MsgGenerator[None]:
+    def to_post() -> MsgGenerator[None]:
         yield from call(lambda: m.manipulator.park())
+        yield from _approach(m, STANDBY_M, 1)
         ion = m.ion_beam
         yield from bps.mv(ion.beam_shift_x_m, 0.0, ion.beam_shift_y_m, 0.0)
         yield from bps.mv(m.stage, pose)
+
+    def lower() -> MsgGenerator[None]:
         yield from _approach(m, (ox, oy, oz + s.lift_m), s.approach_steps)
         yield from _approach(m, (ox, oy, oz), 5)
 
-    yield from _step(m, progress, "land", body, {"position": LANDING_POSITION}, "landing")
+    yield from _step(m, progress, "to_post", to_post, {"position": position}, "landing")
+    yield from centre_on_post(m, progress.lamella)
+    yield from _step(m, progress, "land", lower, {"position": position}, "landing")
 
 
 def release_stage(m: Any, progress: LiftoutProgress, s: Any) -> MillingStage:
-    """A short cut centred on the needle tip in the ion image (the needle/lamella joint)."""
+    """A short cut centred on the needle tip in the ion image (the needle/lamella joint).
+
+    Its milled region is not checked from before/after images: the cut goes through
+    the needle's joint with the lamella, whose image changes beyond the pattern as the
+    two part (and on the twin the lamella's image changes as it becomes part of the
+    post). The release is judged by its result instead: with the needle out, the
+    lamella must be found on the post (`confirm_on_post`)."""
     ex, ev = geo.image_axes(m.geometry.column_tilt_deg("ion"))
     tip = progress.tip_offset_m  # the tip sits here, the post's landing point at 0
     x, y = float(ex @ tip), float(ev @ tip)
@@ -119,10 +142,8 @@ def liftout_stage(
     s = _settings(protocol)
     lam = experiment.lamellae[lamella]
     yield from goto(m, lam, protocol, "flat_ion")
-    yield from align_to_reference(
-        m, experiment, lamella, "flat_ion", protocol.stages.setup.alignment_hfw_m,
-        s.alignment_attempts, md={"workflow_stage": "liftout"},
-    )  # fmt: skip
+    yield from centre_on_site(m, experiment, lamella, "flat_ion", DETECT_HFW_M, "liftout",
+                              passes=2)  # fmt: skip
     trench = protocol.stages.trench
 
     def steps() -> MsgGenerator[None]:
@@ -144,13 +165,16 @@ def landing_stage(
     m: Any, experiment: Experiment, lamella: str, protocol: LamellaProtocol,
     progress: LiftoutProgress,
 ) -> MsgGenerator[None]:  # fmt: skip
-    """Workflow stage "landing": the lamella ends welded on the post, the needle out."""
+    """Workflow stage "landing": the lamella ends welded on its post (recorded on the
+    experiment's lamella: where it is thinned), the needle out, and found there."""
     s = _settings(protocol)
+    position = reserve_landing_position(m, experiment, lamella)
 
     def steps() -> MsgGenerator[None]:
-        yield from land_on_post(m, progress, s)
+        yield from land_on_post(m, progress, s, position)
         yield from weld(m, progress, s, to="post")
         yield from release(m, progress, s)
         yield from retract_needle(m, progress)
 
     yield from bpp.finalize_wrapper(steps(), lambda: _retract_if_inserted(m))
+    yield from confirm_on_post(m, lamella)

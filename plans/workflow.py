@@ -24,25 +24,21 @@ from fibsem_ophyd.supervision import Question
 from fibsem_ophyd.values import typed_model
 
 from ._run import CONTROL
-from .lamella import (
-    DETECT_HFW_M,
-    ORIENTATION,
-    align_to_reference,
-    centre_on_site,
-    goto,
-    take_reference,
-)
+from .lamella import align_to_reference, centre_on_site, goto, take_reference
 from .landing import landing_stage, liftout_stage
 from .liftout import LiftoutProgress
 from .milling import run_milling
+from .orientations import THINNING_STAGES, sought, stage_orientation
 from .stubs import call
 from .supervision import ask_in_run
 
 
 def workflow_stages(protocol: LamellaProtocol) -> list[str]:
-    """The stages this protocol runs, in order ('select' first)."""
+    """The stages this protocol runs, in order ('select' first). The lift-out method
+    thins the lamella on its post after landing it (plans/orientations.py), so without
+    lifting there is nothing for it to thin."""
     s = protocol.stages
-    liftout = protocol.method == "liftout"  # thinning on the post is not supported yet
+    liftout = protocol.method == "liftout"
     lifting = liftout and protocol.liftout is not None and protocol.liftout.enabled
     enabled = {
         "select": True,
@@ -50,9 +46,7 @@ def workflow_stages(protocol: LamellaProtocol) -> list[str]:
         "undercut": s.undercut.enabled and protocol.method != "on-grid",
         "liftout": lifting,
         "landing": lifting,
-        "setup": s.setup.enabled and not liftout,
-        "rough": s.rough.enabled and not liftout,
-        "polish": s.polish.enabled and not liftout,
+        **{st: getattr(s, st).enabled and (lifting or not liftout) for st in THINNING_STAGES},
     }
     return [name for name in WORKFLOW_STAGES if enabled[name]]
 
@@ -127,13 +121,15 @@ LIFTOUT_STAGES = {"liftout": liftout_stage, "landing": landing_stage}
 def _lamella_stage(
     m: Any, experiment: Experiment, lamella: str, protocol: LamellaProtocol, stage: str
 ) -> MsgGenerator[None]:
-    """Go to the lamella, centre or align, mill the stage's patterns."""
+    """Go to the lamella (at its site, or on its post for the lift-out method's
+    thinning), centre or align, mill the stage's patterns."""
     lam = experiment.lamellae[lamella]
-    orientation = ORIENTATION[stage]
+    orientation = stage_orientation(protocol, stage)
     ref_hfw = protocol.stages.setup.alignment_hfw_m
     yield from goto(m, lam, protocol, orientation)
     if orientation not in lam.poses or stage == "select":
-        yield from centre_on_site(m, experiment, lamella, orientation, DETECT_HFW_M, stage)
+        detect_hfw_m = sought(orientation)[1]  # the first reference is taken there too
+        yield from centre_on_site(m, experiment, lamella, orientation, detect_hfw_m, stage)
     else:
         settings = _settings(protocol, stage)
         yield from align_to_reference(

@@ -7,7 +7,18 @@ from typing import Any
 
 import numpy as np
 
-from ml.detection import find_grid_square_centre, find_needle_tip
+from ml.detection import (
+    find_grid_square_centre,
+    find_landed_lamella,
+    find_landing_post,
+    find_needle_tip,
+)
+
+# What a lift-out chunk measures seen from above (the liftout protocol's lamella width
+# and trench spacing), and a landing post (width, length); re-wire with
+# `wire_detectors(m, chunk_size_m=..., post_size_m=...)` for others.
+CHUNK_SIZE_M = (10e-6, 4e-6)
+POST_SIZE_M = (20e-6, 60e-6)
 
 
 def _site_finder(beam: str):
@@ -23,10 +34,27 @@ def _needle_finder(image: np.ndarray, pixel_size_m: float, _vertical_scale: floa
     return kp.x_px, kp.y_px, kp.score
 
 
-def wire_detectors(microscope: Any) -> None:
-    """Site-centre detection (the grid square a lamella site sits in) and needle-tip
-    detection in both beams."""
-    microscope.sem_features.finder = _site_finder("electron")
-    microscope.fib_features.finder = _site_finder("ion")
+def _sized_finder(find_keypoint: Any, beam: str, size_m: tuple[float, float]):
+    def find(image: np.ndarray, pixel_size_m: float, vertical_scale: float):
+        kp = find_keypoint(image, pixel_size_m, vertical_scale, *size_m, beam=beam)
+        return kp.x_px, kp.y_px, kp.score
+
+    return find
+
+
+def wire_detectors(
+    microscope: Any,
+    chunk_size_m: tuple[float, float] = CHUNK_SIZE_M,
+    post_size_m: tuple[float, float] = POST_SIZE_M,
+) -> None:
+    """Keypoint detection in both beams, by target: "grid_square" (the grid square a
+    lamella site sits in, the default), "landed_lamella" (a lifted-out lamella on its
+    post, `chunk_size_m` = (width, thickness)) and "landing_post" (a post's landing
+    point, `post_size_m` = (width, length)); sizes in metres, seen from above. The
+    needle processors (`sem_needle`, `fib_needle`) find the needle tip."""
+    for beam, features in (("electron", microscope.sem_features), ("ion", microscope.fib_features)):
+        features.finders["grid_square"] = _site_finder(beam)
+        features.finders["landed_lamella"] = _sized_finder(find_landed_lamella, beam, chunk_size_m)
+        features.finders["landing_post"] = _sized_finder(find_landing_post, beam, post_size_m)
     microscope.sem_needle.finder = _needle_finder
     microscope.fib_needle.finder = _needle_finder

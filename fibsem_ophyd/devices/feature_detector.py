@@ -2,8 +2,11 @@
 imaging detector's latest frame and publishes it as signals.
 
 The finding itself is a plain function `find(image, pixel_size_m, vertical_scale) ->
-(x_px, y_px, score)` handed in by whoever builds the session (ml/ provides them); this device only
-runs it on trigger, so every detection is event data of the run.
+(x_px, y_px, score)` handed in by whoever builds the session (ml/ provides them); this
+device only runs it on trigger, so every detection is event data of the run. It holds
+one finder per kind of target ("grid_square": the grid square a lamella site sits in;
+"landed_lamella": a lifted-out lamella on its post...); the `target` signal, set by the
+plan (`bps.mv`) and read with every detection, says which one runs.
 """
 
 from __future__ import annotations
@@ -11,7 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from ophyd_async.core import AsyncStatus, Reference, StandardReadable, soft_signal_r_and_setter
+from ophyd_async.core import (
+    AsyncStatus,
+    Reference,
+    StandardReadable,
+    soft_signal_r_and_setter,
+    soft_signal_rw,
+)
 from ophyd_async.core import StandardReadableFormat as Format
 
 from .imaging_detector import ImagingDetector
@@ -20,8 +29,13 @@ Finder = Callable[[np.ndarray, float, float], tuple[float, float, float]]
 """find(image, pixel_size_m, vertical_scale) -> (x_px, y_px, score); vertical_scale is
 the apparent height / width of a square lying flat on the specimen (foreshortening)."""
 
+DEFAULT_TARGET = "grid_square"
+
 
 class FeatureDetector(StandardReadable):
+    """Runs `finders[target]` on the detector's latest frame when triggered; `finder` is
+    the one for the default target (``DEFAULT_TARGET``)."""
+
     def __init__(
         self,
         detector: ImagingDetector,
@@ -31,26 +45,46 @@ class FeatureDetector(StandardReadable):
     ) -> None:
         self._detector_ref = Reference(detector)
         self._vertical_scale = vertical_scale
-        self.finder = finder
+        self.finders: dict[str, Finder] = {}
+        if finder is not None:
+            self.finders[DEFAULT_TARGET] = finder
         with self.add_children_as_readables(Format.HINTED_SIGNAL):
             self.x_px, self._set_x = soft_signal_r_and_setter(float, units="px")
             self.y_px, self._set_y = soft_signal_r_and_setter(float, units="px")
             self.dx_m, self._set_dx = soft_signal_r_and_setter(float, units="m")
             self.dy_m, self._set_dy = soft_signal_r_and_setter(float, units="m")
             self.score, self._set_score = soft_signal_r_and_setter(float)
+        with self.add_children_as_readables(Format.CONFIG_SIGNAL):
+            self.target = soft_signal_rw(str, DEFAULT_TARGET)
         super().__init__(name=name)
+
+    @property
+    def finder(self) -> Finder | None:
+        return self.finders.get(DEFAULT_TARGET)
+
+    @finder.setter
+    def finder(self, finder: Finder | None) -> None:
+        if finder is None:
+            self.finders.pop(DEFAULT_TARGET, None)
+        else:
+            self.finders[DEFAULT_TARGET] = finder
 
     @AsyncStatus.wrap
     async def trigger(self) -> None:
         detector = self._detector_ref()
-        if self.finder is None:
-            raise RuntimeError(f"{self.name}: no feature finder is configured")
+        target = await self.target.get_value()
+        finder = self.finders.get(target)
+        if finder is None:
+            known = ", ".join(sorted(self.finders)) or "none"
+            raise RuntimeError(
+                f"{self.name}: no feature finder for target {target!r} (configured: {known})"
+            )
         frame = detector.last_frame
         if frame is None:
             raise RuntimeError(f"{detector.name} has taken no frame to search")
         beam = detector.beam.backend
         pixel_size_m = beam.hfw_m / beam.resolution_x_px
-        x, y, score = self.finder(frame, pixel_size_m, self._vertical_scale())
+        x, y, score = finder(frame, pixel_size_m, self._vertical_scale())
         h, w = frame.shape
         self._set_x(x)
         self._set_y(y)

@@ -7,14 +7,15 @@ Per site, the lamella goes through the states
   material in the site patch (2.5-D: the undercut is assumed; depth is not checked);
 - ``"attached"``: free *and* welded to the needle: its material is taken out of the
   patch and it is a `CarriedLamella`, a box that moves with the needle tip;
-- ``"landed"``: welded to the landing post and cut from the needle (a mill whose
-  pattern covers the needle tip in the ion image): a `LandedLamella` on the post.
+- ``"landed"``: welded to a landing post and cut from the needle (a mill whose
+  pattern covers the needle tip in the ion image): a `LandedLamella`, whose material
+  becomes part of the post's raster (sim/landed.py), to be thinned there.
 
 Contact is geometric, in chamber coordinates: the needle tip within `CONTACT_M` of the
 lamella's top-centre point, and a carried lamella's top-centre within `POST_CONTACT_M` of
-the post's landing point (the top of its +u side). A weld is a GIS valve opening of at
-least `WELD_MIN_S` while in contact. Not modelled: forces, collisions, a lamella falling,
-the weld's material, redeposition on the chunk, milling of a carried or landed lamella.
+a post's landing point (sim/posts.py). A weld is a GIS valve opening of at least
+`WELD_MIN_S` while in contact. Not modelled: forces, collisions, a lamella falling, the
+weld's material, redeposition on the chunk, milling of a carried lamella.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .landed import land_chunk
 from .liftout_patch import Footprint, free_footprint, remove_material, tip_in_box
 from .patch import LocalPatch
 from .projection import specimen_frame, specimen_to_chamber
@@ -48,7 +50,8 @@ class CarriedLamella:
 
 @dataclass
 class LandedLamella:
-    """On the post: corners and top-centre in specimen coordinates (u, v, h)."""
+    """On a post: corners and top-centre in specimen coordinates (u, v, h) as it was let
+    go (its material is in the post's raster, sim/landed.py)."""
 
     corners_uvh_m: np.ndarray
     top_uvh_m: np.ndarray
@@ -96,11 +99,17 @@ class LiftoutModel:
         return specimen_to_chamber(u, v, h, world.true_pose(), world.params)
 
     @staticmethod
-    def post_point(world: TwinWorld) -> np.ndarray:
-        """Chamber point where a lamella lands: the top of the post's +u side."""
-        u, v = world.specimen.landing_point()
+    def post_point(world: TwinWorld, post: int = 0) -> np.ndarray:
+        """Chamber point where a lamella lands on post `post` (index, sim/posts.py)."""
+        u, v = world.specimen.landing_point(post)
         h = world.specimen.reference_height_m(u, v)
         return specimen_to_chamber(u, v, h, world.true_pose(), world.params)
+
+    def post_gap_m(self, world: TwinWorld, name: str) -> float:
+        """Distance of the lamella's top centre from the nearest post's landing point."""
+        top = self.top_point(world, name)
+        n = len(world.specimen.landing_posts)
+        return min(float(np.linalg.norm(top - self.post_point(world, k))) for k in range(n))
 
     def in_contact(self, world: TwinWorld, name: str) -> bool:
         tip = self.tip(world)
@@ -109,17 +118,12 @@ class LiftoutModel:
         return float(np.linalg.norm(tip - self.top_point(world, name))) <= CONTACT_M
 
     def boxes(self, world: TwinWorld) -> list[np.ndarray]:
-        """(8, 3) chamber corners of every carried or landed lamella (for drawing)."""
-        out = []
+        """(8, 3) chamber corners of every carried lamella (for drawing; a landed one is
+        part of its post's raster)."""
         tip = self.tip(world)
-        pose = world.true_pose()
-        for s in self.sites.values():
-            if s.carried is not None and tip is not None:
-                out.append(tip + s.carried.corners_rel_m)
-            elif s.landed is not None:
-                c = s.landed.corners_uvh_m
-                out.append(specimen_to_chamber(c[:, 0], c[:, 1], c[:, 2], pose, world.params))
-        return out
+        if tip is None:
+            return []
+        return [tip + s.carried.corners_rel_m for s in self.sites.values() if s.carried]
 
     # --- events from the subsystems ---
 
@@ -134,11 +138,9 @@ class LiftoutModel:
                 self.events.append(f"{name}: welded to the needle")
                 if s.state == "free":
                     self._attach(world, name)
-            elif s.carried is not None:
-                d = np.linalg.norm(self.top_point(world, name) - self.post_point(world))
-                if d <= POST_CONTACT_M:
-                    s.carried.post_welded = True
-                    self.events.append(f"{name}: welded to the post")
+            elif s.carried is not None and self.post_gap_m(world, name) <= POST_CONTACT_M:
+                s.carried.post_welded = True
+                self.events.append(f"{name}: welded to the post")
 
     def on_milled(self, world: TwinWorld, patch: LocalPatch, box_ab_m: tuple) -> None:
         """After a mill: a site may now be free (and picked up if welded), or a carried,
@@ -185,5 +187,8 @@ class LiftoutModel:
         corners = (tip + s.carried.corners_rel_m - off) @ rot  # R^T (p - o)
         top = (tip + s.carried.top_rel_m - off) @ rot
         s.landed = LandedLamella(corners, top)
+        fp = s.carried.footprint
+        u, v = float(top[0]), float(top[1])
+        land_chunk(world.specimen.patch_at(u, v), fp, u, v)
         s.carried, s.needle_welded, s.state = None, False, "landed"
         self.events.append(f"{name}: cut from the needle, landed on the post")

@@ -1,6 +1,6 @@
 """The specimen: a 3 mm cryo-EM grid on the shuttle, in specimen-plane coordinates (u, v).
 
-Geometry (grid bars, rim, landing post, lamella sites) is analytic; texture and
+Geometry (grid bars, rim, landing posts, lamella sites) is analytic; texture and
 surface height come from seeded lattice noise (`lattice.py`). Editable
 high-resolution rasters at the sites (`LocalPatch`) are layered on top.
 """
@@ -14,6 +14,7 @@ import numpy as np
 from .lattice import point_fbm, wavelengths_m
 from .parameters import TwinParameters
 from .patch import LocalPatch
+from .posts import PATCH_SIZE_M, LandingPost, make_posts, post_fraction
 from .state import CoatingState
 
 # Noise field ids (one independent lattice each).
@@ -44,17 +45,6 @@ class Site:
     v_m: float
 
 
-@dataclass(frozen=True)
-class LandingPost:
-    """A rectangular copper post (for lift-out) standing `height_m` above the plane."""
-
-    u_m: float
-    v_m: float
-    width_m: float = 20e-6
-    length_m: float = 60e-6
-    height_m: float = 15e-6
-
-
 class Specimen:
     """A grid with cells in ice, lamella sites and a landing post; deterministic per seed."""
 
@@ -65,7 +55,8 @@ class Specimen:
         self.rim_width_m = 0.2e-3
         self.pitch_m = params.grid_pitch_m
         self.bar_width_m = params.grid_bar_width_m
-        self.landing_post = LandingPost(u_m=-1.2e-3, v_m=0.0)
+        self.landing_posts: list[LandingPost] = make_posts()  # sim/posts.py
+        self.landing_post = self.landing_posts[0]
         self.sites: list[Site] = self._choose_sites(params.n_sites)
         self._patches: dict[str, LocalPatch] = {}
         self._height_cache: dict[tuple[int, int], float] = {}
@@ -106,15 +97,11 @@ class Specimen:
         return np.clip((self.radius_m - np.hypot(u_m, v_m)) / pixel_m + 0.5, 0.0, 1.0)
 
     def post_fraction(self, u_m: np.ndarray, v_m: np.ndarray, pixel_m: float) -> np.ndarray:
-        p = self.landing_post
-        fu = np.clip((p.width_m / 2 - np.abs(u_m - p.u_m)) / pixel_m + 0.5, 0.0, 1.0)
-        fv = np.clip((p.length_m / 2 - np.abs(v_m - p.v_m)) / pixel_m + 0.5, 0.0, 1.0)
-        return fu * fv
+        return post_fraction(self.landing_posts, u_m, v_m, pixel_m)
 
-    def landing_point(self) -> tuple[float, float]:
-        """(u, v) where a lifted-out lamella lands: the middle of the post's +u side."""
-        p = self.landing_post
-        return p.u_m + p.width_m / 2, p.v_m
+    def landing_point(self, post: int = 0) -> tuple[float, float]:
+        """(u, v) where a lifted-out lamella lands on post `post` (sim/posts.py)."""
+        return self.landing_posts[post].landing_point()
 
     def cell_fraction(self, cell_field: np.ndarray) -> np.ndarray:
         """Cells where the cell noise field is high (soft edge)."""
@@ -154,7 +141,7 @@ class Specimen:
         h = ice + 1.0e-6 * cells
         h = h * (1.0 - self.bar_fraction(u, v, 1e-9)) + 0.2e-6 * self.bar_fraction(u, v, 1e-9)
         post = self.post_fraction(u, v, 1e-9)
-        h = h * (1.0 - post) + self.landing_post.height_m * post
+        h = h * (1.0 - post) + self.landing_post.height_m * post  # all posts alike
         return h * self.inside_fraction(u, v, 1e-9)
 
     # --- editable local rasters ---
@@ -169,17 +156,30 @@ class Specimen:
         return self._patches[s.name]
 
     def patch_at(self, u_m: float, v_m: float) -> LocalPatch:
-        """The patch holding (u, v): the nearest site's, else an existing one, else a new
-        patch centred on (u, v)."""
+        """The patch holding (u, v): the nearest site's, else a landing post's, else an
+        existing one, else a new patch centred on (u, v)."""
         half = self.params.patch_size_m / 2
         for s in sorted(self.sites, key=lambda s: np.hypot(s.u_m - u_m, s.v_m - v_m)):
             if abs(s.u_m - u_m) < half and abs(s.v_m - v_m) < half:
                 return self.local_patch(s)
+        for k, post in enumerate(self.landing_posts):
+            if post.holds(u_m, v_m):
+                return self.post_patch(k)
         for p in self._patches.values():
             u0, u1, v0, v1 = p.bounds_m()
             if u0 < u_m < u1 and v0 < v_m < v1:
                 return p
         return self.local_patch(Site(f"patch_{len(self._patches) + 1:02d}", u_m, v_m))
+
+    def post_patch(self, post: int) -> LocalPatch:
+        """The editable raster of landing post `post` (index), centred on its landing
+        point: the landed lamella and every mill at that post (created on first use)."""
+        name = f"landing_post_{post + 1}"
+        if name not in self._patches:
+            u, v = self.landing_point(post)
+            size, pixel = PATCH_SIZE_M, self.params.patch_pixel_m
+            self._patches[name] = LocalPatch.empty(name, u, v, size, pixel)
+        return self._patches[name]
 
     def surface_height_m(self, site: Site | str) -> float:
         """The reference surface height at a site: put (u, v, this) at the eucentric point
@@ -192,7 +192,9 @@ class Specimen:
         return list(self._patches.values())
 
     def keypoints(self) -> dict[str, tuple[float, float]]:
-        """Ground-truth points (u, v) in metres: site centres and the landing post."""
+        """Ground-truth points (u, v) in metres: site centres and the landing posts
+        ("landing_post", then "landing_post_2", ...)."""
         out = {s.name: (s.u_m, s.v_m) for s in self.sites}
-        out["landing_post"] = (self.landing_post.u_m, self.landing_post.v_m)
+        for k, post in enumerate(self.landing_posts):
+            out["landing_post" if k == 0 else f"landing_post_{k + 1}"] = (post.u_m, post.v_m)
         return out

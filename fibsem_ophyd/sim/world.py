@@ -15,6 +15,7 @@ from .cryo import START_RATE_K_PER_MIN, CryoStage
 from .faults import TwinFaults
 from .fluorescence import make_targets, render_fluorescence
 from .lamella import LamellaReport, measure_lamella
+from .landed import landed_site
 from .liftout import LiftoutModel
 from .mill_physics import plane_affine, unit_geometry
 from .parameters import TwinParameters
@@ -158,10 +159,19 @@ class TwinWorld:
     # --- milling results ---
 
     def lamella_report(self, site_name: str) -> LamellaReport:
-        """The lamella left at `site_name` (see `sim/lamella.py`): measured in the ion image
-        plane of the site's last mill (or of the present ion view if never milled)."""
+        """The lamella of `site_name` (see `sim/lamella.py`), measured in the ion image
+        plane of the last mill into its raster (or of the present ion view if never
+        milled): at its site, or — once lifted out and landed — on its post
+        (sim/landed.py). For a landed lamella, `centre_u_m`/`centre_v_m` are where the
+        thinned lamella is, and `centre_error_m` is the distance of that centre from the
+        landed chunk's centre (where the chunk's top landed); the thickness is measured
+        perpendicular to the ion beam, as at a site."""
         site = self.specimen.site(site_name)
-        patch = self.specimen.local_patch(site)
+        lifted = self.liftout.sites.get(site_name)
+        if lifted is not None and lifted.landed is not None:
+            site, patch = landed_site(self, site_name, lifted.landed)
+        else:
+            patch = self.specimen.local_patch(site)
         lin = patch.milling_map
         if lin is None:
             affine = plane_affine(

@@ -1,52 +1,99 @@
-"""Lift-out on the twin: trench, undercut, lift-out and landing end with the lamella on
-the post; steps out of order are refused and leave the lamella in place."""
+"""Lift-out on the twin: trench, undercut, lift-out and landing put the lamella on a
+landing post, where setup, rough milling and polishing thin it to target; steps out of
+order are refused and leave the lamella in place; posts are handed out one lamella
+each; a lamella missing from its post after the release fails the landing."""
 
 from __future__ import annotations
 
+import bluesky.plan_stubs as bps
 import numpy as np
 import pytest
 
+from fibsem_ophyd.connect import twin_lamella_report
 from fibsem_ophyd.experiment import Experiment
 from fibsem_ophyd.milling import default_protocol
 from plans.liftout import LiftoutError, LiftoutProgress, lift, sever, sever_stage
-from plans.workflow import mill_lamella, workflow_stages
+from plans.posts import NoLandingPosition, NotOnPost, confirm_on_post, reserve_landing_position
+from plans.workflow import autolamella, workflow_stages
 
-STEPS = {"needle_to_lamella", "contact", "weld", "sever", "lift", "land", "weld_to_post",
-         "release", "retract"}  # fmt: skip
+STEPS = {"needle_to_lamella", "contact", "weld", "sever", "lift", "to_post", "centre_on_post",
+         "land", "weld_to_post", "release", "retract", "confirm_on_post"}  # fmt: skip
+SITE = "lamella_01"
 
 
-def test_liftout_lands_the_lamella_on_the_post(RE, microscope, tmp_path):
-    m, world = microscope, microscope.backend.world
+def test_liftout_lands_and_thins_the_lamella_on_its_post(RE, drifting_microscope, tmp_path):
+    """With stage error (1 µm) and drift, as every decision is checked from images."""
+    m, world = drifting_microscope, drifting_microscope.backend.world
     protocol = default_protocol("liftout")
     docs: list[tuple[str, dict]] = []
     RE.subscribe(lambda n, d: docs.append((n, d)))
-    exp = Experiment.create(tmp_path / "liftout", {})
-    lam = RE(mill_lamella(m, "lamella_01", protocol, exp)).plan_result.lamellae["lamella_01"]
+    exp = Experiment.create(tmp_path / "liftout", {SITE: m.sites[SITE]})
+    RE(autolamella(m, {SITE: m.sites[SITE]}, protocol, exp))
+    lam = exp.lamellae[SITE]
 
     assert lam.failed is None, lam.failed
-    assert lam.stages_done == ["select", "trench", "undercut", "liftout", "landing"]
     assert lam.stages_done == workflow_stages(protocol)
-    assert world.liftout_state("lamella_01") == "landed"
-    # On the post: its top centre at the post's landing point (chamber, present pose).
-    gap = np.linalg.norm(world.lamella_position("lamella_01") - world.liftout.post_point(world))
-    assert gap < 1e-6
-    landed = world.liftout.site("lamella_01").landed
-    u, v = world.specimen.landing_point()
+    assert lam.stages_done[-3:] == ["setup", "rough", "polish"]
+    assert world.liftout_state(SITE) == "landed"
+    # Landed on the first post, recorded where the workflow thins it.
+    assert lam.landing_position == "landing_post"
+    assert lam.landed_at == m.positions["landing_post"]
+    landed = world.liftout.site(SITE).landed
+    u, v = world.specimen.landing_point(0)
     assert np.hypot(landed.top_uvh_m[0] - u, landed.top_uvh_m[1] - v) < 1e-6
-    # The site patch: the lamella's footprint is milled away (trench floor).
-    fp = world.liftout.site("lamella_01").footprint
+    # Thinned on the post to target, about the landed chunk's centre (twin truth).
+    report = twin_lamella_report(m, SITE)
+    assert report["exists"]
+    assert abs(report["thickness_m"] - protocol.lamella.target_thickness_m) <= 20e-9, report
+    assert report["centre_error_m"] <= 0.5e-6, report
+    # The site keeps the trench floor where the chunk was.
+    fp = world.liftout.site(SITE).footprint
     assert fp.width_m == pytest.approx(protocol.lamella.width_m, abs=0.3e-6)
-    patch = world.specimen.local_patch("lamella_01")
+    patch = world.specimen.local_patch(SITE)
     col, row = patch.uv_to_px(np.array([fp.u_m]), np.array([fp.v_m]))
     assert patch.height_delta_m[int(row[0]), int(col[0])] < -1e-6
-    # The needle is out; every lift-out step is a run in the documents.
+    # The needle is out; every lift-out step is a run; the thinning runs are at the post.
     assert not world.manipulator.inserted
     assert not m.backend.gis.inserted
-    starts = [d for n, d in docs if n == "start" and d.get("lamella") == "lamella_01"]
+    starts = [d for n, d in docs if n == "start" and d.get("lamella") == SITE]
     assert {d.get("liftout_step") for d in starts} >= STEPS
-    assert {"liftout", "landing"} <= {d.get("workflow_stage") for d in starts}
     stops = {d["run_start"]: d["exit_status"] for n, d in docs if n == "stop"}
     assert all(stops[d["uid"]] == "success" for d in starts)
+    centring = [d["plan_args"] for d in starts if d["plan_name"] == "centre_on_site"]
+    at_post = [a for a in centring if a["orientation"] == repr("post")]  # args are reprs
+    assert len(at_post) == 1 and at_post[0]["target"] == repr("landed_lamella")
+    assert RE(_read_targets(m)).plan_result == ("grid_square", "grid_square")  # put back
+
+
+def _read_targets(m):
+    sem = yield from bps.rd(m.sem_features.target)
+    fib = yield from bps.rd(m.fib_features.target)
+    return sem, fib
+
+
+def test_each_lamella_gets_its_own_post(microscope, tmp_path):
+    m = microscope
+    exp = Experiment.create(tmp_path / "posts", dict(m.sites))
+    names = list(m.sites)
+    taken = [reserve_landing_position(m, exp, name) for name in names]
+    assert taken == ["landing_post", *[f"landing_post_{k}" for k in range(2, len(names) + 1)]]
+    assert reserve_landing_position(m, exp, names[0]) == "landing_post"  # kept
+    again = Experiment.load(tmp_path / "posts")  # saved before anything moves
+    assert again.lamellae[names[1]].landed_at == m.positions["landing_post_2"]
+    exp.lamellae["extra"] = exp.lamellae[names[0]].model_copy(
+        update={"name": "extra", "landing_position": None, "landed_at": None}
+    )
+    with pytest.raises(NoLandingPosition, match="no free landing post for extra"):
+        reserve_landing_position(m, exp, "extra")
+
+
+def test_a_lamella_missing_from_its_post_fails_the_check(RE, microscope):
+    """Nothing landed (say the release missed and the lamella left on the needle)."""
+    m = microscope
+    RE(bps.mv(m.stage, m.positions["landing_post"]))
+    with pytest.raises(NotOnPost, match="lamella_01 is not found on its post"):
+        RE(confirm_on_post(m, SITE))
+    assert RE(_read_targets(m)).plan_result == ("grid_square", "grid_square")
 
 
 def test_lift_or_sever_without_a_weld_is_refused(RE, microscope):

@@ -1,0 +1,83 @@
+"""Where and how a lamella is worked on at each workflow stage: the orientation (stage
+rotation and tilt), the specimen point brought to the eucentric point, and what is
+sought to centre on it.
+
+Orientations: 'milling' (the protocol's milling angle), 'flat_ion' (trenches of the
+waffle and lift-out methods), 'undercut' (milling angle + undercut tilt), and 'post':
+the milling angle at the post a lifted-out lamella was landed on (`Lamella.landed_at`),
+where the lift-out method thins it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fibsem_ophyd import geometry as geo
+from fibsem_ophyd.backend import StagePosition
+from fibsem_ophyd.experiment import Lamella
+from fibsem_ophyd.milling import LamellaProtocol
+
+ORIENTATION = {
+    "select": "milling",
+    "trench": "flat_ion",
+    "undercut": "undercut",
+    "liftout": "flat_ion",  # the sever cuts are milled where the trenches were
+    "landing": "flat_ion",  # (the landing stage moves to the post itself)
+    "setup": "milling",
+    "rough": "milling",
+    "polish": "milling",
+}
+POST = "post"
+THINNING_STAGES = ("setup", "rough", "polish")
+DETECT_HFW_M = 150e-6
+# A site's first reference is taken at the detection field width, where the grid
+# square's four edges are in view: a reference of featureless ice alone (80 µm inside a
+# 90 µm square) pins the image vertical but leaves the horizontal to noise. Once the
+# fiducial is milled, the setup stage takes a new reference at the protocol's width.
+POST_DETECT_HFW_M = 80e-6
+# A landed lamella (~10 µm) is sought at this field width: it spans ~150 px, enough to
+# place its edges to a fraction of a pixel, and the view still holds five times the
+# stage's repeatability around it. Its neighbours are on other posts, out of view.
+
+
+def stage_orientation(protocol: LamellaProtocol, stage: str) -> str:
+    """The orientation a workflow stage works at: the lift-out method thins the lamella
+    on its post; every other stage works at the site."""
+    if protocol.method == "liftout" and stage in THINNING_STAGES:
+        return POST
+    return ORIENTATION[stage]
+
+
+def orientation_pose(microscope: Any, protocol: LamellaProtocol, orientation: str) -> StagePosition:
+    """Rotation and tilt of an orientation (x, y, z left None)."""
+    geom = microscope.geometry
+    if orientation == "flat_ion":
+        return geo.flat_to_beam("ion", geom)
+    milling = geo.tilt_for_milling_angle(protocol.milling_angle_deg, geom)
+    if orientation in ("milling", POST):
+        return milling
+    if orientation == "undercut":
+        return milling.model_copy(update={"t_deg": milling.t_deg + protocol.undercut_tilt_deg})
+    known = sorted({*ORIENTATION.values(), POST})
+    raise ValueError(f"orientation {orientation!r} unknown; use one of {known}")
+
+
+def lamella_point(lamella: Lamella, orientation: str) -> StagePosition:
+    """The pose whose specimen point the lamella is at, for an orientation: where it
+    was landed for 'post', else its site."""
+    if orientation != POST:
+        return lamella.site
+    if lamella.landed_at is None:
+        raise ValueError(
+            f"{lamella.name} has not been landed on a post (Lamella.landed_at is unset): "
+            "run the lift-out and landing stages first"
+        )
+    return lamella.landed_at
+
+
+def sought(orientation: str) -> tuple[str, float]:
+    """(feature detector target, field width in metres) to find the lamella with at an
+    orientation: the landed lamella on a post, else the grid square of the site."""
+    if orientation == POST:
+        return "landed_lamella", POST_DETECT_HFW_M
+    return "grid_square", DETECT_HFW_M
