@@ -4,12 +4,13 @@
 again at the eucentric point in three dimensions (detected and checked, the SEM and FIB
 twice: the needle goes to the eucentric point, so a beam-shift alignment would not do):
 needle to the lamella, contact, weld, sever, lift; the needle is retracted in
-`finalize_wrapper` unless the lamella is on it. `landing_stage` (workflow stage "landing"): the lamella's
-landing post chosen (plans/posts.py: the first free named position "landing_post",
-"landing_post_2", ...), needle to park and out of view, stage to the post, its landing
-point centred (detected and checked), the lamella lowered onto it, weld, mill the needle
-free, retract the needle (in `finalize_wrapper`: always), and find the lamella on the
-post in an image.
+`finalize_wrapper` unless the lamella is on it. `landing_stage` (workflow stage
+"landing"): the lamella's landing post chosen (plans/posts.py: the first free named
+position "landing_post", "landing_post_2", ...), needle to park and out of view, stage
+to the post, its landing point centred (detected and checked), the lamella lowered onto
+it, weld, mill the needle free, retract the needle (in `finalize_wrapper`: always), and
+find the lamella on the post in an image. The lamella is then thinned on its post by
+the workflow's setup, rough and polish stages (orientation 'post', plans/orientations.py).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ where the lift-out method thins it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from fibsem_ophyd import geometry as geo
 from fibsem_ophyd.backend import StagePosition
@@ -35,9 +35,24 @@ DETECT_HFW_M = 150e-6
 # 90 µm square) pins the image vertical but leaves the horizontal to noise. Once the
 # fiducial is milled, the setup stage takes a new reference at the protocol's width.
 POST_DETECT_HFW_M = 80e-6
-# A landed lamella (~10 µm) is sought at this field width: it spans ~150 px, enough to
+# A landed lamella (~10 µm) is sought at this field width: it spans ~190 px, enough to
 # place its edges to a fraction of a pixel, and the view still holds five times the
 # stage's repeatability around it. Its neighbours are on other posts, out of view.
+POST_ION_HFW_M = 40e-6
+# ... and centred in the FIB at this one. There its face is only ~1.2 µm tall (4 µm at
+# the milling angle) and must be placed to the FIB's centring tolerance (30 nm,
+# plans/site_finding.py): at 80 µm (52 nm pixels) detections scattered by ±50 nm and
+# the centring went back and forth without converging (stress seed 9); at 40 µm they
+# scatter by ±25 nm. The SEM has centred the chunk across by then, so it is in view;
+# if not, the detection is retried at twice the field width.
+
+
+class Sought(NamedTuple):
+    """What to centre on at an orientation, and at which field widths (metres)."""
+
+    target: str  # the feature detectors' target
+    hfw_m: float  # SEM field width (and the first reference's)
+    ion_hfw_m: float  # FIB field width
 
 
 def stage_orientation(protocol: LamellaProtocol, stage: str) -> str:
@@ -75,9 +90,9 @@ def lamella_point(lamella: Lamella, orientation: str) -> StagePosition:
     return lamella.landed_at
 
 
-def sought(orientation: str) -> tuple[str, float]:
-    """(feature detector target, field width in metres) to find the lamella with at an
-    orientation: the landed lamella on a post, else the grid square of the site."""
+def sought(orientation: str) -> Sought:
+    """What finds the lamella at an orientation: the landed lamella on a post, else the
+    grid square of the site."""
     if orientation == POST:
-        return "landed_lamella", POST_DETECT_HFW_M
-    return "grid_square", DETECT_HFW_M
+        return Sought("landed_lamella", POST_DETECT_HFW_M, POST_ION_HFW_M)
+    return Sought("grid_square", DETECT_HFW_M, DETECT_HFW_M)

@@ -93,7 +93,7 @@ def centre_on_post(microscope: Any, lamella: str) -> MsgGenerator[None]:
     def restore() -> MsgGenerator[None]:
         yield from bps.mv(features[0].target, "grid_square", features[1].target, "grid_square")
 
-    yield from bpp.finalize_wrapper(inner(), restore())
+    yield from bpp.finalize_wrapper(inner(), restore)
 
 
 @plan
@@ -103,7 +103,7 @@ def confirm_on_post(microscope: Any, lamella: str) -> MsgGenerator[tuple[float, 
     judged by its result, the lamella staying on the post. Returns its image-plane
     offset (metres); NotOnPost when it cannot be found there."""
     m = microscope
-    target, hfw_m = sought(POST)
+    target, hfw_m, _ion_hfw_m = sought(POST)
     md = {"lamella": lamella, "workflow_stage": "landing", "liftout_step": "confirm_on_post"}
 
     @bpp.stage_decorator([m.sem])
@@ -116,6 +116,6 @@ def confirm_on_post(microscope: Any, lamella: str) -> MsgGenerator[tuple[float, 
         yield from bps.mv(m.sem_features.target, "grid_square")
 
     try:
-        return (yield from bpp.finalize_wrapper(inner(), restore()))
+        return (yield from bpp.finalize_wrapper(inner(), restore))
     except SupervisorAbort as err:
         raise NotOnPost(f"{lamella} is not found on its post after the release: {err}") from err

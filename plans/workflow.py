@@ -128,7 +128,7 @@ def _lamella_stage(
     ref_hfw = protocol.stages.setup.alignment_hfw_m
     yield from goto(m, lam, protocol, orientation)
     if orientation not in lam.poses or stage == "select":
-        detect_hfw_m = sought(orientation)[1]  # the first reference is taken there too
+        detect_hfw_m = sought(orientation).hfw_m  # the first reference is taken there too
         yield from centre_on_site(m, experiment, lamella, orientation, detect_hfw_m, stage)
     else:
         settings = _settings(protocol, stage)

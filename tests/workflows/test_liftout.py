@@ -14,7 +14,7 @@ from fibsem_ophyd.experiment import Experiment
 from fibsem_ophyd.milling import default_protocol
 from plans.liftout import LiftoutError, LiftoutProgress, lift, sever, sever_stage
 from plans.posts import NoLandingPosition, NotOnPost, confirm_on_post, reserve_landing_position
-from plans.workflow import autolamella, workflow_stages
+from plans.workflow import autolamella, run_stage, workflow_stages
 
 STEPS = {"needle_to_lamella", "contact", "weld", "sever", "lift", "to_post", "centre_on_post",
          "land", "weld_to_post", "release", "retract", "confirm_on_post"}  # fmt: skip
@@ -85,6 +85,29 @@ def test_each_lamella_gets_its_own_post(microscope, tmp_path):
     )
     with pytest.raises(NoLandingPosition, match="no free landing post for extra"):
         reserve_landing_position(m, exp, "extra")
+
+
+def test_thinning_at_a_post_without_its_lamella_fails_the_site(RE, microscope, tmp_path):
+    """The thinning stages seek the landed lamella on its post (never assume it): with
+    nothing landed there, the detection is retried, found implausible, handed to the
+    (automatic) supervisor, and the site fails with the reason before anything is
+    milled."""
+    m = microscope
+    docs: list[tuple[str, dict]] = []
+    RE.subscribe(lambda n, d: docs.append((n, d)))
+    exp = Experiment.create(tmp_path / "empty_post", {SITE: m.sites[SITE]})
+    reserve_landing_position(m, exp, SITE)  # a post taken, but nothing landed on it
+    RE(run_stage(m, exp, SITE, default_protocol("liftout"), "setup"))
+    lam = exp.lamellae[SITE]
+    assert lam.failed is not None and lam.failed.startswith("setup: SupervisorAbort"), lam.failed
+    assert "detection" in lam.failed, lam.failed
+    assert "setup" not in lam.stages_done
+    plans = [d["plan_name"] for n, d in docs if n == "start"]
+    assert "centre_on_site" in plans and "run_milling" not in plans
+    # Retried before giving up: three SEM detections (the field, again, twice as wide).
+    sem = {d["uid"] for n, d in docs if n == "descriptor" and d["name"] == "detection_electron"}
+    assert sum(1 for n, d in docs if n == "event" and d["descriptor"] in sem) == 3
+    assert RE(_read_targets(m)).plan_result == ("grid_square", "grid_square")
 
 
 def test_a_lamella_missing_from_its_post_fails_the_check(RE, microscope):
