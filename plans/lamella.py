@@ -64,8 +64,9 @@ def centre_on_site(
     """Find the site in the SEM and centre it (stable move), then in the FIB (vertical
     move), each detection checked (plans/site_finding.py); keep the centred pose, and take
     an ion reference image for this orientation (its own run: a detector's frames stay
-    in one stream per run). What is sought, and at which field width, follows from the
-    orientation (`sought`); the detectors' target is put back to the grid square after.
+    in one stream per run). What is sought, and at which field widths (SEM, FIB),
+    follows from the orientation (`sought`); the detectors' target is put back to the
+    grid square after.
     `stage` names the workflow stage that asked.
 
     The FIB's vertical move leaves the SEM view alone only up to the stage's error on
