@@ -9,14 +9,13 @@ Patterns are laid out about the ion image centre.
 
 from __future__ import annotations
 
-from typing import Any
-
 import bluesky.plan_stubs as bps
 import bluesky.preprocessors as bpp
 from bluesky.utils import MsgGenerator, plan
 
 from fibsem_ophyd import geometry as geo
 from fibsem_ophyd.backend import StagePosition
+from fibsem_ophyd.devices.microscope import Microscope
 from fibsem_ophyd.experiment import Experiment, Lamella
 from fibsem_ophyd.milling import LamellaProtocol
 from fibsem_ophyd.supervision import Question
@@ -35,7 +34,7 @@ ALIGNED_PX = 0.25  # residual that counts as aligned (at 150 µm: 25 nm)
 
 @plan
 def goto(
-    microscope: Any, lamella: Lamella, protocol: LamellaProtocol, orientation: str
+    microscope: Microscope, lamella: Lamella, protocol: LamellaProtocol, orientation: str
 ) -> MsgGenerator[None]:
     """Safe move to the lamella at an orientation: its confirmed pose if it has one,
     else its specimen point (the site's, or for 'post' where it was landed) brought to
@@ -52,7 +51,7 @@ def goto(
 
 @plan
 def centre_on_site(
-    microscope: Any,
+    microscope: Microscope,
     experiment: Experiment,
     lamella: str,
     orientation: str,
@@ -101,7 +100,7 @@ def centre_on_site(
 
 @plan
 def take_reference(
-    microscope: Any,
+    microscope: Microscope,
     experiment: Experiment,
     lamella: str,
     orientation: str,
@@ -126,7 +125,7 @@ def take_reference(
 
 @plan
 def align_to_reference(
-    microscope: Any,
+    microscope: Microscope,
     experiment: Experiment,
     lamella: str,
     orientation: str,

@@ -15,13 +15,12 @@ the workflow's setup, rough and polish stages (orientation 'post', plans/orienta
 
 from __future__ import annotations
 
-from typing import Any
-
 import bluesky.plan_stubs as bps
 import bluesky.preprocessors as bpp
 from bluesky.utils import MsgGenerator, plan
 
 from fibsem_ophyd import geometry as geo
+from fibsem_ophyd.devices.microscope import Microscope
 from fibsem_ophyd.experiment import Experiment
 from fibsem_ophyd.milling import (
     LamellaProtocol,
@@ -29,6 +28,7 @@ from fibsem_ophyd.milling import (
     MillingVerification,
     RectanglePattern,
 )
+from fibsem_ophyd.milling._liftout_settings import LiftoutSettings
 
 from .lamella import centre_on_site, goto
 from .liftout import (
@@ -54,7 +54,7 @@ from .stubs import call
 STANDBY_M = (-200e-6, 0.0, 200e-6)
 
 
-def _settings(protocol: LamellaProtocol) -> Any:
+def _settings(protocol: LamellaProtocol) -> LiftoutSettings:
     if protocol.liftout is None:
         raise LiftoutError(f"protocol {protocol.name!r} has no 'liftout' section")
     return protocol.liftout
@@ -62,7 +62,7 @@ def _settings(protocol: LamellaProtocol) -> Any:
 
 @plan
 def land_on_post(
-    m: Any, progress: LiftoutProgress, s: Any, position: str = LANDING_POSITION
+    m: Microscope, progress: LiftoutProgress, s: LiftoutSettings, position: str = LANDING_POSITION
 ) -> MsgGenerator:
     """Park the needle and move it (with the lamella) out of view, bring the post's
     landing point (named position `position`) to the eucentric point — the stage to the
@@ -91,7 +91,7 @@ def land_on_post(
     yield from _step(m, progress, "land", lower, {"position": position}, "landing")
 
 
-def release_stage(m: Any, progress: LiftoutProgress, s: Any) -> MillingStage:
+def release_stage(m: Microscope, progress: LiftoutProgress, s: LiftoutSettings) -> MillingStage:
     """A short cut centred on the needle tip in the ion image (the needle/lamella joint).
 
     Its milled region is not checked from before/after images: the cut goes through
@@ -114,7 +114,7 @@ def release_stage(m: Any, progress: LiftoutProgress, s: Any) -> MillingStage:
 
 
 @plan
-def release(m: Any, progress: LiftoutProgress, s: Any) -> MsgGenerator:
+def release(m: Microscope, progress: LiftoutProgress, s: LiftoutSettings) -> MsgGenerator:
     """Mill the needle free of the lamella (it must be welded to the post first)."""
     progress.require("release", "weld_to_post")
     md = {"lamella": progress.lamella, "workflow_stage": "landing", "liftout_step": "release"}
@@ -123,20 +123,20 @@ def release(m: Any, progress: LiftoutProgress, s: Any) -> MsgGenerator:
 
 
 @plan
-def retract_needle(m: Any, progress: LiftoutProgress) -> MsgGenerator:
+def retract_needle(m: Microscope, progress: LiftoutProgress) -> MsgGenerator:
     retract = lambda: call(lambda: m.manipulator.retract())  # noqa: E731
     yield from _step(m, progress, "retract", retract, stage="landing")
 
 
 @plan
-def _retract_if_inserted(m: Any) -> MsgGenerator[None]:
+def _retract_if_inserted(m: Microscope) -> MsgGenerator[None]:
     if m.backend.manipulator.inserted:
         yield from call(lambda: m.manipulator.retract())
 
 
 @plan
 def liftout_stage(
-    m: Any, experiment: Experiment, lamella: str, protocol: LamellaProtocol,
+    m: Microscope, experiment: Experiment, lamella: str, protocol: LamellaProtocol,
     progress: LiftoutProgress,
 ) -> MsgGenerator[None]:  # fmt: skip
     """Workflow stage "liftout": the lamella ends on the needle, lifted."""
@@ -163,7 +163,7 @@ def liftout_stage(
 
 @plan
 def landing_stage(
-    m: Any, experiment: Experiment, lamella: str, protocol: LamellaProtocol,
+    m: Microscope, experiment: Experiment, lamella: str, protocol: LamellaProtocol,
     progress: LiftoutProgress,
 ) -> MsgGenerator[None]:  # fmt: skip
     """Workflow stage "landing": the lamella ends welded on its post (recorded on the

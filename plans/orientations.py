@@ -10,10 +10,11 @@ where the lift-out method thins it.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from fibsem_ophyd import geometry as geo
 from fibsem_ophyd.backend import StagePosition
+from fibsem_ophyd.devices.microscope import Microscope
 from fibsem_ophyd.experiment import Lamella
 from fibsem_ophyd.milling import LamellaProtocol
 
@@ -63,7 +64,9 @@ def stage_orientation(protocol: LamellaProtocol, stage: str) -> str:
     return ORIENTATION[stage]
 
 
-def orientation_pose(microscope: Any, protocol: LamellaProtocol, orientation: str) -> StagePosition:
+def orientation_pose(
+    microscope: Microscope, protocol: LamellaProtocol, orientation: str
+) -> StagePosition:
     """Rotation and tilt of an orientation (x, y, z left None)."""
     geom = microscope.geometry
     if orientation == "flat_ion":

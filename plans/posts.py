@@ -12,12 +12,12 @@ weld material on it is not used again.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import bluesky.plan_stubs as bps
 import bluesky.preprocessors as bpp
 from bluesky.utils import MsgGenerator, plan
 
+from fibsem_ophyd.devices.microscope import Microscope
 from fibsem_ophyd.experiment import Experiment
 
 from ._md import plan_md
@@ -38,7 +38,7 @@ class NotOnPost(RuntimeError):
     """After the needle was cut free, the lamella is not found on its post."""
 
 
-def landing_positions(microscope: Any) -> list[str]:
+def landing_positions(microscope: Microscope) -> list[str]:
     """The named landing positions, in order ("landing_post" first, then by number)."""
     numbered = {}
     for name in microscope.positions:
@@ -48,7 +48,7 @@ def landing_positions(microscope: Any) -> list[str]:
     return sorted(numbered, key=lambda name: numbered[name])
 
 
-def reserve_landing_position(microscope: Any, experiment: Experiment, lamella: str) -> str:
+def reserve_landing_position(microscope: Microscope, experiment: Experiment, lamella: str) -> str:
     """The landing position of `lamella`: the one it already has, else the first free
     one, recorded (with its pose) and saved before anything moves."""
     lam = experiment.lamellae[lamella]
@@ -70,7 +70,7 @@ def reserve_landing_position(microscope: Any, experiment: Experiment, lamella: s
 
 
 @plan
-def centre_on_post(microscope: Any, lamella: str) -> MsgGenerator[None]:
+def centre_on_post(microscope: Microscope, lamella: str) -> MsgGenerator[None]:
     """Bring the landing point of the post the stage is at (the middle of the post's
     top) to the eucentric point: found in the SEM (stable move), then in the FIB
     (vertical move), each detection checked and verified after the move like a site's
@@ -97,7 +97,7 @@ def centre_on_post(microscope: Any, lamella: str) -> MsgGenerator[None]:
 
 
 @plan
-def confirm_on_post(microscope: Any, lamella: str) -> MsgGenerator[tuple[float, float]]:
+def confirm_on_post(microscope: Microscope, lamella: str) -> MsgGenerator[tuple[float, float]]:
     """Find the landed lamella in the SEM at its landing position (where the stage is),
     checked like any site detection (plans/site_finding.py): the needle's release is
     judged by its result, the lamella staying on the post. Returns its image-plane

@@ -18,6 +18,7 @@ import bluesky.preprocessors as bpp
 from bluesky.utils import MsgGenerator, plan
 
 from fibsem_ophyd.backend import StagePosition
+from fibsem_ophyd.devices.microscope import Microscope
 from fibsem_ophyd.experiment import WORKFLOW_STAGES, Experiment, StageRecord
 from fibsem_ophyd.milling import LamellaProtocol, MillingStage, milling_stages
 from fibsem_ophyd.supervision import Question
@@ -57,7 +58,7 @@ def _settings(protocol: LamellaProtocol, stage: str) -> Any:
 
 @plan
 def _supervise_patterns(
-    microscope: Any, lamella: str, stage: str, stages: list[MillingStage]
+    microscope: Microscope, lamella: str, stage: str, stages: list[MillingStage]
 ) -> MsgGenerator[list[MillingStage]]:
     """Ask the supervisor about the patterns (inside a small run); move them if asked."""
     answer = yield from ask_in_run(
@@ -75,7 +76,7 @@ def _supervise_patterns(
 
 @plan
 def run_stage(
-    microscope: Any,
+    microscope: Microscope,
     experiment: Experiment,
     lamella: str,
     protocol: LamellaProtocol,
@@ -119,7 +120,7 @@ LIFTOUT_STAGES = {"liftout": liftout_stage, "landing": landing_stage}
 
 @plan
 def _lamella_stage(
-    m: Any, experiment: Experiment, lamella: str, protocol: LamellaProtocol, stage: str
+    m: Microscope, experiment: Experiment, lamella: str, protocol: LamellaProtocol, stage: str
 ) -> MsgGenerator[None]:
     """Go to the lamella (at its site, or on its post for the lift-out method's
     thinning), centre or align, mill the stage's patterns."""
@@ -149,7 +150,7 @@ def _lamella_stage(
 
 
 def _experiment(
-    microscope: Any, sites: dict[str, StagePosition], experiment: Experiment | None
+    microscope: Microscope, sites: dict[str, StagePosition], experiment: Experiment | None
 ) -> Experiment:
     if experiment is not None:
         for name, pose in sites.items():
@@ -161,7 +162,7 @@ def _experiment(
 
 @plan
 def autolamella(
-    microscope: Any,
+    microscope: Microscope,
     sites: dict[str, StagePosition],
     protocol: LamellaProtocol,
     experiment: Experiment | None = None,
@@ -192,7 +193,7 @@ def autolamella(
     return exp
 
 
-def _checked_sites(microscope: Any, sites: Any) -> dict[str, StagePosition]:
+def _checked_sites(microscope: Microscope, sites: Any) -> dict[str, StagePosition]:
     """Site names and poses as the workflow needs them, refused with a clear error (the
     name and field) before anything moves."""
     if not isinstance(sites, dict) or not sites:
@@ -212,7 +213,7 @@ def _checked_sites(microscope: Any, sites: Any) -> dict[str, StagePosition]:
 
 
 @plan
-def make_safe(microscope: Any) -> MsgGenerator[None]:
+def make_safe(microscope: Microscope) -> MsgGenerator[None]:
     """Milling halted, manipulator and GIS needle retracted (the workflow's cleanup)."""
     m = microscope
     yield from call(lambda: m.milling.halt())
@@ -224,7 +225,7 @@ def make_safe(microscope: Any) -> MsgGenerator[None]:
 
 @plan
 def mill_lamella(
-    microscope: Any,
+    microscope: Microscope,
     site: str | tuple[str, StagePosition],
     protocol: LamellaProtocol,
     experiment: Experiment | None = None,
