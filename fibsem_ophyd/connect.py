@@ -1,7 +1,8 @@
 """`connect_microscope(config)`: build and connect the Microscope device.
 
 The manufacturer in the configuration picks the backend; "Demo" (the default) is
-the digital twin. This is the only module outside `sim/` that knows the twin exists.
+the digital twin, every other one goes through the fibsem bridge (`hardware/`). This is
+the only module outside `sim/` that knows the twin exists.
 """
 
 from __future__ import annotations
@@ -84,6 +85,18 @@ def _twin_backend(config: MicroscopeConfig, overrides: dict[str, Any]) -> Micros
     return TwinBackend(TwinWorld(params))
 
 
+def _hardware_backend(config: MicroscopeConfig, twin: dict[str, Any] | None) -> MicroscopeBackend:
+    """A real microscope (or fibsem's own simulator) through the fibsem bridge."""
+    if twin:
+        raise ValueError(
+            f"twin= settings apply to the digital twin only; info.manufacturer is "
+            f"{config.info.manufacturer!r}"
+        )
+    from .hardware import open_fibsem_backend
+
+    return open_fibsem_backend(config)
+
+
 def _apply_defaults(backend: MicroscopeBackend, config: MicroscopeConfig) -> None:
     """Start-up settings from the configuration: imaging, the GIS gas and heater setpoint."""
     backend.gis.gas = config.gis.default_gas
@@ -162,13 +175,11 @@ def build_microscope(
     `FingerprintMismatchError` listing the differences, unless
     `accept_fingerprint_mismatch`; either way the decision is in every run's metadata."""
     cfg = config if isinstance(config, MicroscopeConfig) else load_config(config)
-    manufacturer = cfg.info.manufacturer
-    if manufacturer != "Demo":
-        raise ValueError(
-            f"info.manufacturer={manufacturer!r}: no hardware backend is installed in this "
-            "build; use 'Demo' (the digital twin)"
-        )
-    backend = _twin_backend(cfg, twin or {})
+    on_twin = cfg.info.manufacturer == "Demo"
+    if on_twin:
+        backend = _twin_backend(cfg, twin or {})
+    else:
+        backend = _hardware_backend(cfg, twin)
     metadata = _connection_metadata(backend, cfg, accept_fingerprint_mismatch)
     _apply_defaults(backend, cfg)
     if path_provider is None:
@@ -177,8 +188,9 @@ def build_microscope(
     geometry = StageGeometry.from_config(cfg)
     limits = limits_from_config(cfg)
     microscope = Microscope(backend, limits, path_provider, geometry, metadata)
-    microscope.sites.update(_twin_sites(backend, geometry))
-    microscope.positions.update(_twin_positions(backend, geometry))
+    if on_twin:
+        microscope.sites.update(_twin_sites(backend, geometry))
+        microscope.positions.update(_twin_positions(backend, geometry))
     return microscope
 
 

@@ -66,6 +66,30 @@ def _cmd_log(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_config_import(args: argparse.Namespace) -> int:
+    import yaml
+
+    from .config_import import import_fibsem_config
+
+    source = Path(args.file)
+    out = Path(args.output) if args.output else Path(f"{source.stem}-fibsem-ophyd.yaml")
+    if out.exists() and not args.force:
+        print(f"refused: {out} exists (use --force to overwrite)", file=sys.stderr)
+        return 2
+    result = import_fibsem_config(yaml.safe_load(source.read_text()) or {})
+    header = [f"# fibsem-ophyd configuration imported from {source.name}"]
+    header += [f"# note: {n}" for n in result.notes]
+    header += [f"# not imported: {u}" for u in result.unmapped]
+    out.write_text("\n".join(header) + "\n" + yaml.safe_dump(result.config, sort_keys=False))
+    print(f"wrote {out}")
+    for note in result.notes:
+        print(f"  note: {note}")
+    print(f"not imported ({len(result.unmapped)}):")
+    for line in result.unmapped:
+        print(f"  {line}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fibsem-ophyd", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -85,6 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", default=None)
     p.add_argument("--limit", type=int, default=20)
     p.set_defaults(func=_cmd_log)
+    p = sub.add_parser("config", help="microscope configuration files")
+    config_sub = p.add_subparsers(dest="config_command", required=True)
+    p = config_sub.add_parser("import", help="an OpenFIBSEM microscope configuration as ours")
+    p.add_argument("file", help="OpenFIBSEM microscope-configuration YAML")
+    p.add_argument("-o", "--output", help="our YAML (default: FILE's stem-fibsem-ophyd.yaml)")
+    p.add_argument("--force", action="store_true", help="overwrite the output file")
+    p.set_defaults(func=_cmd_config_import)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

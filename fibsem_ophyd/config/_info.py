@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, field_validator
 
 from ._base import Section
 
-Manufacturer = Literal["Demo", "Thermo", "Tescan"]
-MANUFACTURERS: tuple[str, ...] = ("Demo", "Thermo", "Tescan")
+Manufacturer = Literal["Demo", "Thermo", "Tescan", "Odemis", "OpenFIBSEM-Demo"]
+MANUFACTURERS: tuple[str, ...] = get_args(Manufacturer)
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
@@ -34,7 +34,9 @@ class InfoConfig(Section):
 
     name: str = Field("fibsem-twin", min_length=1, description="A name for this microscope.")
     manufacturer: Manufacturer = Field(
-        "Demo", description="Backend to use: 'Demo' (the digital twin), 'Thermo' or 'Tescan'."
+        "Demo",
+        description="Backend to use: 'Demo' (the digital twin); 'Thermo', 'Tescan', "
+        "'Odemis' (through fibsem, docs/hardware.md); 'OpenFIBSEM-Demo' (fibsem's simulator).",
     )
     ip_address: str = Field(
         "localhost", description="IP address or hostname of the microscope control server."
