@@ -68,19 +68,29 @@ def _step(
     progress.done.append(name)
 
 
+def _eucentric(m: Microscope) -> tuple[float, float, float]:
+    pose = m.manipulator.eucentric_position
+    return float(pose.x_m), float(pose.y_m), float(pose.z_m)
+
+
 @plan
 def _tip(m: Microscope) -> MsgGenerator[tuple[float, float, float]]:
+    """The tip relative to the eucentric point: the raw readback less the (calibrated)
+    raw pose that puts the tip there (see `plans.manipulator.calibrate_manipulator`)."""
     out = []
-    for axis in (m.manipulator.x, m.manipulator.y, m.manipulator.z):
+    origin = _eucentric(m)
+    for axis, zero in zip((m.manipulator.x, m.manipulator.y, m.manipulator.z), origin, strict=True):
         value = yield from bps.rd(axis.readback)
-        out.append(float(value))
+        out.append(float(value) - zero)
     return out[0], out[1], out[2]
 
 
 @plan
 def _move_tip(m: Microscope, x: float, y: float, z: float) -> MsgGenerator[None]:
+    """Move the tip to (x, y, z) relative to the eucentric point."""
     n = m.manipulator
-    yield from bps.mv(n.x, x, n.y, y, n.z, z)
+    x0, y0, z0 = _eucentric(m)
+    yield from bps.mv(n.x, x0 + x, n.y, y0 + y, n.z, z0 + z)
 
 
 @plan
