@@ -24,8 +24,13 @@ Action = Callable[[], Awaitable[Any]]
 
 # Starting each needle's insertion, and what a vent refused meanwhile says about it.
 INSERTIONS: dict[str, tuple[Callable[[Microscope], Awaitable[Any]], str]] = {
-    "gis": (lambda m: m.gis.insert(), "gas injection needle is being inserted"),
-    "manipulator": (lambda m: m.manipulator.insert("eucentric"), "manipulator is inserted"),
+    # The refusal names the needle as going in or already in: which one depends on how
+    # far the insertion got when the vent was asked for (both forbid venting).
+    "gis": (lambda m: m.gis.insert(), r"gas injection needle is (being )?inserted"),
+    "manipulator": (
+        lambda m: m.manipulator.insert("eucentric"),
+        r"manipulator is (being )?inserted",
+    ),
 }
 
 

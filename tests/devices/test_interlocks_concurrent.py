@@ -7,6 +7,7 @@ test_interlock_envelope.py, the random walk over all of them in test_interlock_w
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -41,7 +42,7 @@ def test_insertion_and_vent_together_never_end_vented_with_a_needle_in(
         assert m.backend.chamber.state.value == "vented" and not needles_inserted(m)
     else:
         error = errors[1]  # the vent: refused while the needle goes in
-        assert isinstance(error, InterlockError) and busy_reason in str(error)
+        assert isinstance(error, InterlockError) and re.search(busy_reason, str(error))
         assert m.backend.chamber.state.value == "pumped" and needles_inserted(m)
     assert errors[0] is None
     assert violations(m) == []

@@ -20,12 +20,21 @@ class Presser:
     first holds for the current step, its action runs in another thread (e.g.
     `lambda R: R.request_pause()`), then the next step is watched for."""
 
-    def __init__(self, RE: RunEngine, *steps: tuple[Predicate, Action]) -> None:
+    def __init__(
+        self, RE: RunEngine, *steps: tuple[Predicate, Action], each_pauses: bool = False
+    ) -> None:
+        """`each_pauses`: every action pauses the RunEngine, and a step is watched for
+        only once the previous step's pause has been resumed (`run_resuming` says so):
+        on a loaded machine a document can otherwise match the next step before the
+        previous pause request has landed, and the second request falls on a RunEngine
+        already pausing."""
         self.docs: list[tuple[str, dict]] = []
         self.pressed: list[int] = []  # indices of docs at which each step fired
         self._steps = list(steps)
         self._hits = [threading.Event() for _ in steps]
         self._current = 0
+        self._each_pauses = each_pauses
+        self._resumes = 0
 
         def press() -> None:
             for i, (_when, action) in enumerate(self._steps):
@@ -39,10 +48,16 @@ class Presser:
     def __call__(self, name: str, doc: dict) -> None:
         self.docs.append((name, doc))
         i = self._current
+        if self._each_pauses and self._resumes < i:
+            return  # the previous step's pause has not been resumed yet
         if i < len(self._steps) and self._steps[i][0](name, doc):
             self._current += 1
             self.pressed.append(len(self.docs))
             self._hits[i].set()
+
+    def resumed(self) -> None:
+        """Called by `run_resuming` before each resume."""
+        self._resumes += 1
 
     @property
     def done(self) -> bool:
@@ -75,6 +90,7 @@ def run_resuming(RE: RunEngine, plan: Iterable, presser: Presser, on_pause=None)
         pauses += 1
         if on_pause is not None:
             on_pause()
+        presser.resumed()
         with contextlib.suppress(RunEngineInterrupted):
             RE.resume()
     return pauses

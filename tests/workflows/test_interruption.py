@@ -76,6 +76,7 @@ def test_pause_and_resume_anywhere_finishes_the_lamella(RE, frames_dir, tmp_path
         (milling_progress(m.milling.progress.name), pause),
         (starting("take_reference", "setup"), pause),  # after a mill
         (starting("run_milling", "rough"), defer),  # lands at the next checkpoint
+        each_pauses=True,
     )
 
     def paused() -> None:
