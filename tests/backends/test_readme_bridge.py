@@ -10,6 +10,7 @@ of the protocol's first rough-milling stage, its image checks off.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,6 +78,14 @@ def test_readme_tour_on_openfibsem_demo_lands_in_tiled(session: Session) -> None
     assert fingerprint["manufacturer"] == "OpenFIBSEM-Demo"
     assert fingerprint["model"] == str(fibsem.system.info.model)
     assert run.configuration[m.fib.name]["data"][f"{m.ion_beam.name}-hfw_m"] == pytest.approx(80e-6)
+
+    # fibsem's record of the frame came through the event into tiled
+    (frame_json,) = run.readings[f"{m.fib.name}-frame_metadata"]
+    frame = json.loads(frame_json)
+    assert frame["source"] == "fibsem"
+    assert frame["reported"]["image"]["hfw"] == pytest.approx(80e-6)
+    assert frame["reported"]["image"]["dwell_time"] == pytest.approx(2e-6)
+    assert frame["pixel_size_x_m"] == pytest.approx(80e-6 / width)
 
     runs = {row.uid: row for row in recent_runs(catalog, limit=50)}
     assert set(runs) == {uid, mill_uid}
