@@ -28,6 +28,7 @@ from ._protocols import (
 from ._types import (
     BEAM_NAMES,
     BeamName,
+    FrameMetadata,
     ManipulatorPosition,
     ReducedArea,
     StagePosition,
@@ -45,6 +46,7 @@ __all__ = [
     "BeamSettings",
     "ChamberBackend",
     "FluorescenceBackend",
+    "FrameMetadata",
     "GasInjectionBackend",
     "ImagingBackend",
     "ManipulatorBackend",

@@ -21,6 +21,7 @@ import numpy as np
 
 from ._types import (
     BeamName,
+    FrameMetadata,
     ManipulatorPosition,
     ReducedArea,
     StagePosition,
@@ -68,6 +69,10 @@ class ImagingBackend(Protocol):
 
     def frame_time_s(self, beam: BeamName) -> float:
         """Time one frame takes at the current settings (dwell × pixels × integration)."""
+        ...
+
+    def frame_metadata(self, beam: BeamName) -> FrameMetadata | None:
+        """What the backend reported with `beam`'s latest frame (None before the first)."""
         ...
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -72,4 +72,23 @@ class SystemFingerprint(BaseModel):
     ranges: dict[str, tuple[float, float]] = Field(
         default_factory=dict,
         description="Named ranges the hardware reports, e.g. 'electron.hfw_m': (min, max).",
+    )
+
+
+class FrameMetadata(BaseModel):
+    """What a backend reports with one frame. Each imaging detector writes it, as JSON,
+    into the event of the frame (field ``<detector>-frame_metadata``), so a run keeps
+    how every frame was taken, as the microscope saw it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str = Field(description="Who reported it: 'twin', or 'fibsem' for the bridge.")
+    beam: BeamName
+    time_s: float = Field(description="When the frame began, on the backend's clock (s).")
+    pixel_size_x_m: float = Field(description="Pixel width in the image plane (m).")
+    pixel_size_y_m: float = Field(description="Pixel height in the image plane (m).")
+    reported: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The backend's own record, as plain data (fibsem: its image metadata; "
+        "the twin: the beam state the frame was rendered with).",
     )

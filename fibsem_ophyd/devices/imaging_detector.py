@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from ophyd_async.core import PathProvider, Reference, soft_signal_rw
+from ophyd_async.core import PathProvider, Reference, soft_signal_r_and_setter, soft_signal_rw
 
 from ..backend import ImagingBackend, ReducedArea
 from .beam import Beam
 from .frame_detector import FrameDetector, FrameSource
+from .frame_metadata import FrameMetadataLogic, metadata_json
 from .interlocks import InterlockError, Interlocks
 
 
@@ -15,7 +16,8 @@ class ImagingDetector(FrameDetector):
     """The image of one beam. Its configuration holds every beam and detector setting.
 
     `reduced_area` (a signal; fractions of the frame) restricts the scan to a
-    sub-rectangle.
+    sub-rectangle. Each event also holds `frame_metadata`: what the backend reported
+    with the frame (`FrameMetadata` as JSON; with several frames a trigger, the last).
     """
 
     def __init__(
@@ -36,10 +38,12 @@ class ImagingDetector(FrameDetector):
         self.reduced_area = soft_signal_rw(str, "", setter=self._set_area)
         # The most recent frame, for processing devices (registration, detection).
         self.last_frame: np.ndarray | None = None
+        self.frame_metadata, self._set_frame_metadata = soft_signal_r_and_setter(str, "{}")
         source = FrameSource(
             shape=self._shape, dtype=np.dtype(np.uint8), grab=self._grab, check=self._check
         )
         super().__init__(source, path_provider, config_signals=beam.settings_signals, name=name)
+        self.add_detector_logics(FrameMetadataLogic(self.frame_metadata))
 
     def _set_area(self, value: str) -> None:
         if not value:
@@ -80,4 +84,5 @@ class ImagingDetector(FrameDetector):
 
     async def _grab(self) -> np.ndarray:
         self.last_frame = await self._imaging.acquire(self.beam.beam, self._area)
+        self._set_frame_metadata(metadata_json(self._imaging.frame_metadata(self.beam.beam)))
         return self.last_frame

@@ -2,17 +2,19 @@
 
 A frame is acquired with the column's present settings (and the line/frame integration
 the bridge keeps), in the worker thread, bounded by a timeout of a few frame times. The
-metadata fibsem reports with it (`FibsemImage.metadata.to_dict()`, pixel size,
-microscope state) is kept in `last_metadata[beam]`.
+metadata fibsem reports with it (`FibsemImage.metadata`: pixel size, microscope state,
+system) is kept as our `FrameMetadata` (`frame_metadata(beam)`), which the imaging
+detector writes into the frame's event, as it does for the twin.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
 
-from ..backend import BeamName, ReducedArea
+from ..backend import BeamName, FrameMetadata, ReducedArea
 from ._beams import FibsemBeam
 from ._calls import VendorCalls
 from ._units import beam_type
@@ -43,7 +45,7 @@ class FibsemImaging:
         self._m = microscope
         self._calls = calls
         self._beams = beams
-        self.last_metadata: dict[BeamName, dict[str, Any]] = {}
+        self._metadata: dict[BeamName, FrameMetadata] = {}
 
     def frame_time_s(self, beam: BeamName) -> float:
         b = self._beams[beam]
@@ -77,19 +79,38 @@ class FibsemImaging:
     async def acquire(self, beam: BeamName, reduced_area: ReducedArea | None = None) -> np.ndarray:
         settings = self._settings(beam, reduced_area)
         timeout_s = FRAME_TIMEOUT_FACTOR * self.frame_time_s(beam) + FRAME_TIMEOUT_MARGIN_S
+        start_s = time.time()
         image = await self._calls.slow(
             beam, "acquire", self._m.acquire_image, settings, timeout_s=timeout_s
         )
-        self.last_metadata[beam] = _metadata(image)
+        b = self._beams[beam]
+        self._metadata[beam] = frame_metadata(beam, image, start_s, b.hfw_m / b.resolution_x_px)
         return to_uint8(image.data)
 
+    def frame_metadata(self, beam: BeamName) -> FrameMetadata | None:
+        return self._metadata.get(beam)
 
-def _metadata(image: Any) -> dict[str, Any]:
-    """What fibsem reports with a frame, as plain data (empty where it reports none)."""
+
+def frame_metadata(
+    beam: BeamName, image: Any, start_s: float, nominal_pixel_m: float
+) -> FrameMetadata:
+    """What fibsem reports with a frame, as our `FrameMetadata`: its pixel size and state
+    timestamp where it has them (else the nominal pixel and `start_s`), and its whole
+    record under `reported` (a record that cannot be read is reported as an error)."""
     meta = getattr(image, "metadata", None)
-    if meta is None:
-        return {}
-    try:
-        return dict(meta.to_dict())
-    except Exception as exc:  # a partial report is still worth keeping
-        return {"error": f"fibsem metadata could not be read: {exc}"}
+    reported: dict[str, Any] = {}
+    if meta is not None:
+        try:
+            reported = dict(meta.to_dict())
+        except Exception as exc:  # a partial report is still worth keeping
+            reported = {"error": f"fibsem metadata could not be read: {exc}"}
+    pixel = reported.get("pixel_size") or {}
+    state = reported.get("microscope_state") or {}
+    return FrameMetadata(
+        source="fibsem",
+        beam=beam,
+        time_s=float(state.get("timestamp") or start_s),
+        pixel_size_x_m=float(pixel.get("x") or nominal_pixel_m),
+        pixel_size_y_m=float(pixel.get("y") or nominal_pixel_m),
+        reported=reported,
+    )

@@ -3,9 +3,11 @@ protocols. Devices drive it exactly as they would drive a vendor backend."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 
-from ..backend import BeamName, ReducedArea, StagePosition, SystemFingerprint
+from ..backend import BeamName, FrameMetadata, ReducedArea, StagePosition, SystemFingerprint
 from .chamber import TwinChamber
 from .milling import TwinMilling
 from .subsystems import (
@@ -43,9 +45,28 @@ class TwinBeam:
 class TwinImaging:
     def __init__(self, world: TwinWorld) -> None:
         self._world = world
+        self._metadata: dict[BeamName, FrameMetadata] = {}
 
     async def acquire(self, beam: BeamName, reduced_area: ReducedArea | None = None) -> np.ndarray:
-        return await self._world.acquire(beam, reduced_area)
+        state = asdict(self._world.beam(beam))  # the settings the frame is rendered with
+        start_s = self._world.clock.now_s()
+        frame = await self._world.acquire(beam, reduced_area)
+        pixel_m = state["hfw_m"] / state["resolution_x_px"]
+        self._metadata[beam] = FrameMetadata(
+            source="twin",
+            beam=beam,
+            time_s=start_s,
+            pixel_size_x_m=pixel_m,
+            pixel_size_y_m=pixel_m,
+            reported={
+                **state,
+                "reduced_area": None if reduced_area is None else reduced_area.model_dump(),
+            },
+        )
+        return frame
+
+    def frame_metadata(self, beam: BeamName) -> FrameMetadata | None:
+        return self._metadata.get(beam)
 
     def frame_time_s(self, beam: BeamName) -> float:
         return self._world.beam(beam).frame_time_s()
