@@ -21,6 +21,9 @@ from ._units import beam_type
 
 FRAME_TIMEOUT_FACTOR = 3.0  # a frame may take this many nominal frame times ...
 FRAME_TIMEOUT_MARGIN_S = 30.0  # ... plus this (readout, detector switching, network)
+# Sections of fibsem's per-frame record kept out of our documents: `user` holds the
+# control PC's login and host name (fibsem fills it from the environment).
+PRIVATE_SECTIONS = ("user",)
 
 
 def to_uint8(data: np.ndarray) -> np.ndarray:
@@ -96,7 +99,8 @@ def frame_metadata(
 ) -> FrameMetadata:
     """What fibsem reports with a frame, as our `FrameMetadata`: its pixel size and state
     timestamp where it has them (else the nominal pixel and `start_s`), and its whole
-    record under `reported` (a record that cannot be read is reported as an error)."""
+    record under `reported`, less `PRIVATE_SECTIONS` (a record that cannot be read is
+    reported as an error)."""
     meta = getattr(image, "metadata", None)
     reported: dict[str, Any] = {}
     if meta is not None:
@@ -104,6 +108,8 @@ def frame_metadata(
             reported = dict(meta.to_dict())
         except Exception as exc:  # a partial report is still worth keeping
             reported = {"error": f"fibsem metadata could not be read: {exc}"}
+    for section in PRIVATE_SECTIONS:
+        reported.pop(section, None)
     pixel = reported.get("pixel_size") or {}
     state = reported.get("microscope_state") or {}
     return FrameMetadata(

@@ -104,3 +104,20 @@ def test_both_backends_write_the_same_document_shape(
             demo_dk[key]["dtype"],
             demo_dk[key]["shape"],
         ), key
+
+
+def test_the_control_pc_login_and_host_stay_out_of_the_documents(RE, demo):
+    """fibsem records the PC's login and host name with each frame (`user`); the bridge
+    drops that section before the frame's event is written."""
+    import getpass
+    import socket
+
+    assert demo.backend.microscope.user.hostname  # fibsem did fill it in
+    docs = _image_run(RE, demo, hfw_m=100e-6)
+    key = f"{demo.fib.name}-frame_metadata"
+    raw = _only(docs, "event")["data"][key]
+    meta = json.loads(raw)
+    assert "user" not in meta["reported"]
+    assert meta["reported"]["system_info"]["model"] == "DemoMicroscope"  # the rest is kept
+    assert socket.gethostname() not in raw
+    assert f'"{getpass.getuser()}"' not in raw
