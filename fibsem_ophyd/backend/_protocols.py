@@ -165,6 +165,11 @@ class FluorescenceBackend(Protocol):
     exposure_time_s: float
     excitation_power: float  # 0..1
 
+    async def move_objective(self, position_m: float) -> None:
+        """Move the objective (focus) to `position_m` metres; returns when it is there,
+        without blocking the event loop."""
+        ...
+
     async def acquire(self) -> np.ndarray:
         """One widefield frame (2-D uint16) with the current objective/channel/exposure;
         takes the exposure time without blocking the event loop."""

@@ -33,6 +33,10 @@ def _configured_ranges(config: MicroscopeConfig) -> dict[str, tuple[float, float
         ranges[f"{name}.voltage_v"] = (min(beam.voltages_v), max(beam.voltages_v))
     for axis in ("x_m", "y_m", "z_m", "r_deg", "t_deg"):
         ranges[f"stage.{axis}"] = getattr(config.stage.limits, axis).as_tuple()
+    if config.fluorescence.enabled:
+        fm = config.fluorescence
+        ranges["fluorescence.objective_position_m"] = fm.objective_range_m.as_tuple()
+        ranges["fluorescence.exposure_time_s"] = fm.exposure_range_s.as_tuple()
     return ranges
 
 

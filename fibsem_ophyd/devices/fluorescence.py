@@ -23,7 +23,7 @@ class FluorescenceMicroscope(StandardReadable):
         self.limits = limits
 
         async def move_objective(value: float) -> None:
-            backend.objective_position_m = value
+            await backend.move_objective(value)
 
         with self.add_children_as_readables():
             self.objective = Axis(

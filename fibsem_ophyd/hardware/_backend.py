@@ -4,11 +4,14 @@ protocols want them (`fibsem_ophyd.backend.MicroscopeBackend`)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
-from ..backend import SystemFingerprint
+from ..backend import FluorescenceBackend, SystemFingerprint
+from ..config import FluorescenceChannel, FluorescenceConfig
 from ._beams import FibsemBeam
 from ._calls import VendorCalls
+from ._fluorescence import FibsemFluorescence
 from ._imaging import FibsemImaging
 from ._milling import FibsemMilling
 from ._motion import FibsemManipulator, FibsemStage
@@ -24,13 +27,15 @@ MANUFACTURER_NAMES = {
 
 
 class FibsemBackend:
-    """The bridge. `speeds` (m/s, deg/s, deg/s) only estimate stage move times."""
+    """The bridge. `speeds` (m/s, deg/s, deg/s) only estimate stage move times;
+    `fm_channels` (default: the shipped configuration's) name fibsem's FM filters."""
 
     def __init__(
         self,
         microscope: Any,
         calls: VendorCalls | None = None,
         speeds: tuple[float, float, float] = (1e-3, 20.0, 5.0),
+        fm_channels: Sequence[FluorescenceChannel] | None = None,
     ) -> None:
         self.microscope = microscope
         self.calls = calls or VendorCalls()
@@ -44,12 +49,17 @@ class FibsemBackend:
         self.gis = FibsemGis(microscope, self.calls)
         self.sputter_coater = FibsemSputterCoater(microscope, self.calls)
         self.chamber = FibsemChamber(microscope, self.calls)
-        self.fluorescence = NoFluorescence()
+        fm = getattr(microscope, "fm", None)
+        channels = FluorescenceConfig().channels if fm_channels is None else fm_channels
+        self.fluorescence: FluorescenceBackend = (
+            NoFluorescence() if fm is None else FibsemFluorescence(fm, self.calls, channels)
+        )
         self.milling = FibsemMilling(microscope, self.calls, self.ion)
 
     def fingerprint(self) -> SystemFingerprint:
         """What fibsem reports: identity from `system.info`, subsystems from
-        `is_available`, stage x/y/z ranges from its axis limits (metres)."""
+        `is_available` (fluorescence: whether it has an FM), stage x/y/z ranges from its
+        axis limits and the FM objective's reachable range (metres)."""
         m = self.microscope
         info = m.system.info
         available = {
@@ -70,6 +80,9 @@ class FibsemBackend:
         for axis in ("x", "y", "z"):
             if axis in limits:
                 ranges[f"stage.{axis}_m"] = (float(limits[axis].min), float(limits[axis].max))
+        if isinstance(self.fluorescence, FibsemFluorescence):
+            ranges["fluorescence.objective_position_m"] = self.fluorescence.objective_limits_m()
+            ranges["fluorescence.exposure_time_s"] = self.fluorescence.exposure_limits_s()
         return SystemFingerprint(
             manufacturer=MANUFACTURER_NAMES.get(str(info.manufacturer), str(info.manufacturer)),
             model=str(info.model),
@@ -79,7 +92,7 @@ class FibsemBackend:
                 **available,
                 "chamber": True,
                 "milling": available["ion"],
-                "fluorescence": False,
+                "fluorescence": isinstance(self.fluorescence, FibsemFluorescence),
                 "cryo": False,
             },
             ranges=ranges,

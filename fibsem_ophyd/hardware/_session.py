@@ -26,6 +26,9 @@ FIBSEM_MANUFACTURERS: dict[str, tuple[str, int]] = {
     "OpenFIBSEM-Demo": ("Demo", 7520),
 }
 SETTINGS_KEYS = ("call_timeout_s", "connect_timeout_s")
+# advanced.OpenFIBSEM-Demo only: simulate a compustage (Arctis-like) system, the one kind
+# on which fibsem's Demo has a fluorescence microscope.
+DEMO_FLAGS = ("compustage",)
 CONNECT_TIMEOUT_S = 30.0
 
 
@@ -40,8 +43,11 @@ def _fibsem_default_settings() -> Any:
 
 
 def fibsem_system_settings(config: MicroscopeConfig) -> Any:
-    """fibsem's `SystemSettings` for `config` (see the module docstring)."""
+    """fibsem's `SystemSettings` for `config` (see the module docstring); for fibsem's
+    Demo, `advanced.OpenFIBSEM-Demo.compustage` sets its `sim.is_compustage`."""
     system = _fibsem_default_settings()
+    if config.info.manufacturer == "OpenFIBSEM-Demo":
+        system.sim = {**(system.sim or {}), "is_compustage": _demo_compustage(config)}
     name, _ = FIBSEM_MANUFACTURERS[config.info.manufacturer]
     system.info.manufacturer = name
     system.info.ip_address = config.info.ip_address
@@ -78,11 +84,26 @@ def _new_microscope(manufacturer: str, system: Any) -> Any:
     return DemoMicroscope(system)
 
 
+def _allowed_keys(config: MicroscopeConfig) -> tuple[str, ...]:
+    demo = config.info.manufacturer == "OpenFIBSEM-Demo"
+    return SETTINGS_KEYS + (DEMO_FLAGS if demo else ())
+
+
+def _demo_compustage(config: MicroscopeConfig) -> bool:
+    return bool(config.backend_settings().get("compustage", False))
+
+
 def _settings(config: MicroscopeConfig) -> dict[str, float]:
     values = config.backend_settings()
-    unknown = sorted(set(values) - set(SETTINGS_KEYS))
-    problems = [f"advanced.{config.info.manufacturer}.{k}: unknown; allowed: {list(SETTINGS_KEYS)}"
+    allowed = _allowed_keys(config)
+    unknown = sorted(set(values) - set(allowed))
+    problems = [f"advanced.{config.info.manufacturer}.{k}: unknown; allowed: {list(allowed)}"
                 for k in unknown]  # fmt: skip
+    for key in DEMO_FLAGS:
+        if key in values and key in allowed and not isinstance(values[key], bool):
+            problems.append(
+                f"advanced.{config.info.manufacturer}.{key}: {values[key]!r}; must be true or false"
+            )
     for key in SETTINGS_KEYS:
         if key in values and not (isinstance(values[key], int | float) and values[key] > 0):
             problems.append(
@@ -91,7 +112,7 @@ def _settings(config: MicroscopeConfig) -> dict[str, float]:
             )
     if problems:
         raise ConfigError("invalid hardware settings:\n  " + "\n  ".join(problems))
-    return {k: float(v) for k, v in values.items()}
+    return {k: float(v) for k, v in values.items() if k in SETTINGS_KEYS}
 
 
 def open_fibsem_backend(config: MicroscopeConfig) -> FibsemBackend:
@@ -140,4 +161,4 @@ def open_fibsem_backend(config: MicroscopeConfig) -> FibsemBackend:
         config.stage.max_tilt_speed_deg_per_s,
     )
     calls = VendorCalls(settings.get("call_timeout_s", DEFAULT_TIMEOUT_S))
-    return FibsemBackend(microscope, calls, speeds)
+    return FibsemBackend(microscope, calls, speeds, config.fluorescence.channels)

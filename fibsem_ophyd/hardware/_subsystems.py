@@ -1,4 +1,5 @@
-"""GIS, sputter coater, chamber and fluorescence through fibsem.
+"""GIS, sputter coater, chamber, and the absent fluorescence microscope, through fibsem
+(an FM fibsem has is `_fluorescence.py`).
 
 fibsem's common API has no per-action GIS calls, but each of its microscopes hands out a
 valve object with insert/retract/open/close (`get_gis(port)` on ThermoFisher,
@@ -152,13 +153,19 @@ class FibsemChamber:
 
 
 class NoFluorescence:
-    """The widefield microscope where fibsem has none (every non-compustage system):
+    """The widefield microscope where fibsem has none (`microscope.fm` is None: on the
+    Demo and ThermoFisher, every non-compustage system):
     settings read as NaN/empty; acquiring refuses."""
 
     objective_position_m = math.nan
     channel = ""
     exposure_time_s = math.nan
     excitation_power = math.nan
+
+    async def move_objective(self, position_m: float) -> None:
+        raise HardwareUnavailableError(
+            "fluorescence", "move_objective", "fibsem reports no fluorescence microscope"
+        )
 
     async def acquire(self) -> np.ndarray:
         raise HardwareUnavailableError(

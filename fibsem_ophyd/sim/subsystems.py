@@ -141,6 +141,9 @@ class TwinFluorescence:
     def __init__(self, world: TwinWorld) -> None:
         self._world = world
 
+    async def move_objective(self, position_m: float) -> None:
+        self.objective_position_m = float(position_m)
+
     async def acquire(self) -> np.ndarray:
         return await self._world.acquire_fluorescence()
 
