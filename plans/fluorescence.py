@@ -7,6 +7,7 @@ descriptor; the channel of each frame is also event data.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -25,6 +26,8 @@ from ._md import plan_md
 from ._run import run_decorator
 from .movement import safe_move
 from .stubs import read_pose
+
+logger = logging.getLogger(__name__)
 
 
 def _check_enabled(microscope: Microscope) -> None:
@@ -77,6 +80,16 @@ def _check_channels(microscope: Microscope, channels: Sequence[str]) -> None:
         raise ValueError(f"fluorescence.channel: {bad or 'none'} not available; allowed: {allowed}")
 
 
+def _put_back(microscope: Microscope, channel: str) -> list[Any]:
+    """`bps.mv` arguments that put `channel` back, or none when it is not a configured
+    channel (a real FM may start on filters no channel names: there is nothing of ours
+    to put back, and the filters stay on the last channel used)."""
+    if channel in microscope.fluorescence.limits.channels:
+        return [microscope.fluorescence.channel, channel]
+    logger.info("fluorescence channel %r was not a configured one; not put back", channel)
+    return []
+
+
 def _readables(microscope: Microscope) -> list[Any]:
     return [microscope.fm_camera, microscope.fluorescence, microscope.stage, microscope.clock_s]
 
@@ -110,7 +123,7 @@ def acquire_channels(
             yield from bps.trigger_and_read(_readables(microscope))
 
     def restore() -> MsgGenerator[None]:
-        yield from bps.mv(fm.channel, saved_channel, fm.exposure_time_s, saved_exposure)
+        yield from bps.mv(*_put_back(microscope, saved_channel), fm.exposure_time_s, saved_exposure)
 
     return (yield from bpp.finalize_wrapper(inner(), restore))
 
@@ -160,7 +173,7 @@ def acquire_z_stack(
             yield from bps.trigger_and_read(_readables(microscope))
 
     def restore() -> MsgGenerator[None]:
-        yield from bps.mv(fm.objective, saved_z, fm.channel, saved_channel)
+        yield from bps.mv(fm.objective, saved_z, *_put_back(microscope, saved_channel))
 
     return (yield from bpp.finalize_wrapper(inner(), restore))
 

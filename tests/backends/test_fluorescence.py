@@ -176,3 +176,14 @@ def test_bad_demo_settings_are_refused(RE, monkeypatch, advanced, match):
     data = {**COMPUSTAGE_CONFIG, "advanced": advanced}
     with pytest.raises(ConfigError, match=match):
         connect_microscope(config_from_dict(data))
+
+
+def test_a_fresh_connection_on_unnamed_filters_acquires_and_keeps_the_last_channel(
+    RE, compustage
+):
+    """fibsem's FM starts on filters no configured channel names: the acquisition
+    runs, and the channel is not 'put back' to a name nobody configured."""
+    fm = compustage.fluorescence
+    assert _rd(RE, fm.channel).startswith("unconfigured")
+    RE(acquire_channels(compustage, ("green", "red"), exposure_s=0.01))
+    assert _rd(RE, fm.channel) == "red"
