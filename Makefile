@@ -41,8 +41,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
+# The suite in two parts: everything but the timing-sensitive tests in parallel
+# (pytest-xdist, one worker per core, at most 4), then those (marked `serial`) alone.
 test: $(STAMP) $(SYSDEPS_STAMP) lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -p no:cacheprovider -m "not serial" -n auto --maxprocesses 4
+	$(PY) -m pytest -q -p no:cacheprovider -m serial
 
 demo: $(STAMP)
 	$(PY) -m profiles.cli demo --out $(DEMO_OUT)

@@ -178,9 +178,7 @@ def test_bad_demo_settings_are_refused(RE, monkeypatch, advanced, match):
         connect_microscope(config_from_dict(data))
 
 
-def test_a_fresh_connection_on_unnamed_filters_acquires_and_keeps_the_last_channel(
-    RE, compustage
-):
+def test_a_fresh_connection_on_unnamed_filters_acquires_and_keeps_the_last_channel(RE, compustage):
     """fibsem's FM starts on filters no configured channel names: the acquisition
     runs, and the channel is not 'put back' to a name nobody configured."""
     fm = compustage.fluorescence

@@ -14,6 +14,10 @@ from fibsem_ophyd.devices.interlocks import InterlockError
 
 from ._interlock_helpers import INSERTIONS, do, on_loop, together, violations
 
+# Timing-sensitive (pauses, races, event-loop gaps): run alone after the parallel
+# part of the suite (see the Makefile's test target).
+pytestmark = pytest.mark.serial
+
 
 @pytest.mark.parametrize("needle", INSERTIONS)
 @pytest.mark.parametrize(

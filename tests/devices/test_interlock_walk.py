@@ -29,6 +29,10 @@ from ._interlock_helpers import (
     violations,
 )
 
+# Timing-sensitive (pauses, races, event-loop gaps): run alone after the parallel
+# part of the suite (see the Makefile's test target).
+pytestmark = pytest.mark.serial
+
 STEPS = 300  # each one or a few steps
 # Actions that conflict (and those that make the next conflict possible: pump, ion on)
 # come up more often than the rest, which weigh 1.

@@ -26,6 +26,10 @@ from ._interlock_helpers import (
     violations,
 )
 
+# Timing-sensitive (pauses, races, event-loop gaps): run alone after the parallel
+# part of the suite (see the Makefile's test target).
+pytestmark = pytest.mark.serial
+
 
 @pytest.mark.parametrize("needle", INSERTIONS)
 @pytest.mark.parametrize("vent_first", [False, True])

@@ -15,6 +15,10 @@ from ophyd_async.core import StaticPathProvider, UUIDFilenameProvider
 
 from fibsem_ophyd.connect import connect_microscope
 
+# Timing-sensitive (pauses, races, event-loop gaps): run alone after the parallel
+# part of the suite (see the Makefile's test target).
+pytestmark = pytest.mark.serial
+
 FRAME_S = 1536 * 1024 * 1e-6  # full frame at 1 µs dwell
 
 

@@ -12,6 +12,10 @@ from bluesky.utils import RunEngineInterrupted
 
 from fibsem_ophyd._cancellation import wait_for
 
+# Timing-sensitive (pauses, races, event-loop gaps): run alone after the parallel
+# part of the suite (see the Makefile's test target).
+pytestmark = pytest.mark.serial
+
 
 def test_a_pause_lands_while_the_plan_only_reads(RE, microscope):
     m = microscope

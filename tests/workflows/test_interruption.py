@@ -26,6 +26,10 @@ from profiles.safety import install_halt_safety
 from .conftest import DRIFTING_TWIN, make_microscope
 from .interrupt import Presser, milling_progress, run_resuming
 
+# Timing-sensitive (pauses, races, event-loop gaps): run alone after the parallel
+# part of the suite (see the Makefile's test target).
+pytestmark = pytest.mark.serial
+
 PROTOCOL = default_protocol("on-grid")
 
 

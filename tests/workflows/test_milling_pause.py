@@ -21,6 +21,10 @@ from profiles.safety import install_halt_safety
 from .conftest import make_microscope
 from .interrupt import Presser, milling_progress
 
+# Timing-sensitive (pauses, races, event-loop gaps): run alone after the parallel
+# part of the suite (see the Makefile's test target).
+pytestmark = pytest.mark.serial
+
 SCALE = 0.03  # wall seconds per twin second of milling: the fiducial takes ~1.1 s
 
 
