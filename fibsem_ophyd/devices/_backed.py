@@ -59,11 +59,22 @@ def validator(
     return validate
 
 
+async def write_attr(backend: object, attr: str, value: Any) -> None:
+    """`backend.<attr> = value`, or `await backend.write_setting(attr, value)` where the
+    backend has one (a hardware bridge whose setting changes take time runs them off
+    the event loop; the twin's attributes are set directly)."""
+    write = getattr(backend, "write_setting", None)
+    if write is None:
+        setattr(backend, attr, value)
+    else:
+        await write(attr, value)
+
+
 def checked_rw(
     datatype: type[T],
     field: str,
     getter: Callable[[], T],
-    setter: Callable[[T], None],
+    setter: Callable[[T], Any],
     *,
     units: str | None = None,
     precision: int | None = None,
@@ -92,8 +103,8 @@ def backed_rw(
     def getter() -> T:
         return datatype(getattr(backend, attr))  # type: ignore[call-arg]
 
-    def setter(value: T) -> None:
-        setattr(backend, attr, value)
+    async def setter(value: T) -> None:
+        await write_attr(backend, attr, value)
 
     return checked_rw(
         datatype,

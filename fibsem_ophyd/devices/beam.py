@@ -26,7 +26,7 @@ from ..backend import (
 )
 from ..ranges import Check, check_choice, check_range
 from ..values import typed
-from ._backed import backed_r, backed_rw, checked_rw
+from ._backed import backed_r, backed_rw, checked_rw, write_attr
 from .interlocks import Interlocks
 from .limits import BeamLimits
 
@@ -156,10 +156,10 @@ class Beam(StandardReadable):
         its beam. Not in the check, which `check()` also runs without writing."""
         b, beam = self.backend, self.beam
 
-        def setter(value: bool) -> None:
+        async def setter(value: bool) -> None:
             if beam == "ion" and not value:
                 self._interlocks.ion_beam_going_off("the ion beam was switched off")
-            b.on = value
+            await write_attr(b, "on", value)
 
         field, check = f"{beam}.on", self._checks["on"]
         return checked_rw(bool, field, lambda: bool(b.on), setter, check=check)

@@ -1,7 +1,9 @@
 """`FibsemBeam`: one column (`BeamBackend`) read and written through fibsem's get/set.
 
 Property access is quick on every vendor API fibsem wraps, so it runs inline (through
-`VendorCalls.now`, which names device and action in any error). Line and frame
+`VendorCalls.now`, which names device and action in any error), except the settings
+that take time on a column (`SLOW_SETTINGS`), which the devices write through
+`write_setting` in the worker thread. Line and frame
 integration are acquisition settings in fibsem, not column state: they are kept here
 and handed to each acquisition.
 """
@@ -14,6 +16,10 @@ from ..backend import BeamName
 from ._calls import VendorCalls
 from ._units import beam_type, deg_to_rad, rad_to_deg
 
+# Settings whose change takes seconds on a column (high tension, aperture/lens change
+# for a current, the source on/off): written in the worker thread, with the timeout.
+SLOW_SETTINGS = frozenset({"voltage_v", "current_a", "on"})
+
 
 class FibsemBeam:
     """A `BeamBackend` over `microscope.get/set(key, value, beam_type)`."""
@@ -25,6 +31,14 @@ class FibsemBeam:
         self._type = beam_type(name)
         self.line_integration = 1
         self.frame_integration = 1
+
+    async def write_setting(self, attr: str, value: Any) -> None:
+        """Write `attr` as the device's signals do (`devices/_backed.write_attr`): the
+        slow ones in the worker thread, bounded by the call timeout; the rest inline."""
+        if attr in SLOW_SETTINGS:
+            await self._calls.slow(self._name, f"write {attr}", setattr, self, attr, value)
+        else:
+            setattr(self, attr, value)
 
     def _get(self, key: str) -> Any:
         return self._calls.now(self._name, f"get {key}", self._m.get, key, self._type)

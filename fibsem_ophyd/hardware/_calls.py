@@ -2,9 +2,11 @@
 
 Slow calls run in one worker thread (vendor SDKs are not thread-safe, so they queue)
 and are awaited with a timeout, so the RunEngine's event loop never blocks on them;
-quick property reads and writes run inline. Either way a vendor exception becomes a
-`HardwareError` naming the device and the action, and every call is counted in
-`log`, so a test (or a user) can see what reached the vendor layer.
+quick property reads and writes run inline (beam settings that take time on a
+column, such as voltage and current, go through the worker:
+`FibsemBeam.write_setting`). Either way a vendor exception becomes a `HardwareError`
+naming the device and the action, and every call is counted in `log`, so a test (or
+a user) can see what reached the vendor layer.
 """
 
 from __future__ import annotations
@@ -61,7 +63,10 @@ class VendorCalls:
         limit = self.timeout_s if timeout_s is None else timeout_s
         future: Future[T] = self._executor.submit(fn, *args)
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), limit)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+            # cancellation (a pause or abort) that lands as the call returns (decision 10).
+            async with asyncio.timeout(limit):
+                return await asyncio.wrap_future(future)
         except TimeoutError:
             if not future.done():
                 self._stuck = (device, action)

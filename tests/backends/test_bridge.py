@@ -141,3 +141,43 @@ def test_fingerprint_reports_fibsem_identity(demo):
     assert fp.model == "DemoMicroscope"
     assert fp.subsystems["cryo"] is False and fp.subsystems["ion"] is True
     assert demo.run_metadata()["fingerprint_check"]
+
+
+def test_slow_beam_settings_are_written_off_the_event_loop(RE, demo, monkeypatch):
+    """A current change that takes 0.6 s on the column runs in the bridge's worker
+    thread: the RunEngine's loop keeps ticking meanwhile; a quick setting stays inline."""
+    vendor_set = demo.backend.microscope.set
+    threads: dict[str, str] = {}
+
+    def slow_set(key, value, beam_type=None):
+        threads[key] = threading.current_thread().name
+        if key == "current":
+            threading.Event().wait(0.6)  # the column changing aperture
+        return vendor_set(key, value, beam_type)
+
+    monkeypatch.setattr(demo.backend.microscope, "set", slow_set)
+    current = demo.ion_beam.limits.currents_a[-1]
+    gaps: list[float] = []
+
+    async def ticker(stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while not stop.is_set():
+            await asyncio.sleep(0.01)
+            now = loop.time()
+            gaps.append(now - last)
+            last = now
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        tick = asyncio.ensure_future(ticker(stop))
+        await demo.ion_beam.current_a.set(current)
+        await demo.ion_beam.hfw_m.set(100e-6)
+        stop.set()
+        await tick
+
+    call_in_bluesky_event_loop(scenario())
+    assert threads["current"].startswith("fibsem")  # the worker thread
+    assert threads["hfw"] == "bluesky-run-engine"  # inline, on the loop's thread
+    assert demo.backend.ion.current_a == pytest.approx(current)
+    assert sum(gaps) > 0.5 and max(gaps) < 0.2, max(gaps)
