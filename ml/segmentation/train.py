@@ -1,0 +1,195 @@
+"""Train a segmentation model from a YAML config.
+
+    python -m ml.segmentation.train --config config.yaml
+
+Writes ``last.pt`` (every epoch, to resume from) and ``best.pt`` (highest mean
+foreground IoU on the validation split) into ``save_path``, plus ``log.jsonl``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from ml.segmentation.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from ml.segmentation.config import TrainConfig, load_config
+from ml.segmentation.dataset import SegmentationDataset, find_pairs, split_indices
+from ml.segmentation.losses import CombinedLoss
+from ml.segmentation.metrics import ConfusionMatrix
+from ml.segmentation.models import build_model
+from ml.segmentation.run_log import FanOut, JsonLinesLogger, RunLogger, WandbLogger
+from ml.segmentation.transforms import EMAugment
+
+T = TypeVar("T")
+
+
+@dataclass
+class TrainResult:
+    best_path: Path
+    last_path: Path
+    epochs_run: list[int]
+    history: list[dict[str, Any]]
+    """The validation record of each validated epoch."""
+
+
+def _progress(items: Iterable[T], enabled: bool, desc: str) -> Iterator[T]:
+    if enabled:
+        try:
+            from tqdm import tqdm
+        except ImportError:  # the bar is a nicety, not a dependency
+            pass
+        else:
+            yield from tqdm(items, desc=desc, leave=False)
+            return
+    yield from items
+
+
+def evaluate(
+    model: nn.Module, loader: DataLoader, num_classes: int, loss_fn: nn.Module, device: str
+) -> dict[str, float]:
+    """Validation loss, per-class IoU/Dice and their foreground means."""
+    model.eval()
+    matrix = ConfusionMatrix(num_classes)
+    losses: list[float] = []
+    with torch.no_grad():
+        for images, masks in loader:
+            logits = model(images.to(device))
+            losses.append(float(loss_fn(logits, masks.to(device))))
+            matrix.update(logits.argmax(1).cpu(), masks)
+    return {"val_loss": float(np.mean(losses)), **matrix.summary("val")}
+
+
+def _make_logger(config: TrainConfig) -> RunLogger:
+    loggers: list[RunLogger] = [JsonLinesLogger(config.save_path / "log.jsonl")]
+    if config.wandb:
+        assert config.wandb_project is not None  # the config validator guarantees it
+        loggers.append(
+            WandbLogger(
+                config.wandb_project,
+                config.wandb_entity,
+                config.model_dump(mode="json"),
+                config.save_path,
+            )
+        )
+    return FanOut(loggers)
+
+
+def make_datasets(
+    config: TrainConfig, seed: int = 0
+) -> tuple[SegmentationDataset, SegmentationDataset]:
+    """(train, validation) datasets: a shuffled seeded split; augmentation only on the
+    training side and only when ``apply_transforms`` is true."""
+    pairs = find_pairs(config.data_paths, config.label_paths)
+    train_idx, val_idx = split_indices(len(pairs), config.split, seed)
+    augment = EMAugment(seed) if config.apply_transforms else None
+    train_set = SegmentationDataset([pairs[i] for i in train_idx], config.num_classes, augment)
+    val_set = SegmentationDataset([pairs[i] for i in val_idx], config.num_classes, None)
+    return train_set, val_set
+
+
+def train(config: TrainConfig, seed: int = 0, progress: bool = True) -> TrainResult:
+    """Train (or resume) as the config says; returns where the checkpoints are."""
+    torch.manual_seed(seed)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    spec = config.model_spec()
+    train_set, val_set = make_datasets(config, seed)
+    input_size = train_set.read(0)[0].shape
+
+    model = build_model(spec).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    start_epoch, best = 0, -math.inf
+    if config.checkpoint is not None:
+        previous = load_checkpoint(config.checkpoint)
+        if previous.spec != spec:
+            raise CheckpointError(
+                f"checkpoint: {config.checkpoint} holds {previous.spec}, the config asks for {spec}"
+            )
+        model.load_state_dict(previous.state_dict)
+        if previous.optimizer is not None:
+            optimizer.load_state_dict(previous.optimizer)
+        start_epoch, best = previous.epoch, previous.best_metric
+
+    generator = torch.Generator().manual_seed(seed + start_epoch)
+    train_loader = DataLoader(
+        train_set, batch_size=config.batch_size, shuffle=True, generator=generator
+    )
+    val_loader = DataLoader(val_set, batch_size=config.batch_size, shuffle=False)
+    loss_fn = CombinedLoss()
+    save_path = Path(config.save_path)
+    best_path, last_path = save_path / "best.pt", save_path / "last.pt"
+    logger = _make_logger(config)
+    logger.log(
+        {
+            "event": "start",
+            "start_epoch": start_epoch,
+            "note": config.note,
+            "train_images": len(train_set),
+            "val_images": len(val_set),
+        }
+    )
+    epochs_run: list[int] = []
+    history: list[dict[str, Any]] = []
+    metrics: dict[str, float] = {}
+    try:
+        for epoch in range(start_epoch + 1, config.epochs + 1):
+            model.train()
+            for step, (images, masks) in enumerate(
+                _progress(train_loader, progress, f"epoch {epoch}/{config.epochs}"), 1
+            ):
+                optimizer.zero_grad()
+                loss = loss_fn(model(images.to(device)), masks.to(device))
+                loss.backward()
+                optimizer.step()
+                if step % config.train_log_freq == 0:
+                    logger.log({"epoch": epoch, "step": step, "train_loss": loss.item()})
+            epochs_run.append(epoch)
+            validate = epoch % config.val_log_freq == 0 or epoch == config.epochs
+            if validate:
+                metrics = evaluate(model, val_loader, config.num_classes, loss_fn, device)
+                record = {"epoch": epoch, **metrics}
+                logger.log(record)
+                history.append(record)
+            checkpoint = Checkpoint(
+                spec=spec,
+                state_dict={k: v.detach().cpu() for k, v in model.state_dict().items()},
+                input_size=(int(input_size[0]), int(input_size[1])),
+                epoch=epoch,
+                config=config.model_dump(mode="json"),
+                optimizer=optimizer.state_dict(),
+                metrics=metrics,
+                best_metric=best,
+            )
+            if validate and metrics["val_mean_iou"] > best:
+                best = checkpoint.best_metric = metrics["val_mean_iou"]
+                save_checkpoint(checkpoint, best_path)
+            save_checkpoint(checkpoint, last_path)
+    finally:
+        logger.close()
+    return TrainResult(best_path, last_path, epochs_run, history)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", required=True, type=Path, help="training YAML")
+    parser.add_argument("--seed", type=int, default=0, help="split, shuffling and augmentation")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    result = train(load_config(args.config), seed=args.seed, progress=not args.no_progress)
+    if result.history:
+        last = result.history[-1]
+        print(f"epoch {last['epoch']}: val_mean_iou={last['val_mean_iou']:.4f}")
+    print(f"best checkpoint: {result.best_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
