@@ -76,12 +76,13 @@ def base_config(images: Path, labels: Path, save_path: Path, **overrides: Any) -
 
 @pytest.fixture(scope="session")
 def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One tiny model trained for two epochs, shared by the load/export tests."""
+    """One tiny model trained for six epochs (~3 s), shared by the load/export tests."""
     from ml.segmentation.config import parse_config
     from ml.segmentation.train import train
 
     root = tmp_path_factory.mktemp("trained")
-    images, labels = write_dataset(root / "data", 8)
-    config = parse_config(base_config(images, labels, root / "run", epochs=2, lr=1e-2))
+    images, labels = write_dataset(root / "data", 16)
+    overrides = {"epochs": 6, "lr": 1e-2, "apply_transforms": False}
+    config = parse_config(base_config(images, labels, root / "run", **overrides))
     torch.set_num_threads(2)
     return train(config, progress=False).best_path
