@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,7 +22,11 @@ class JsonLinesLogger:
         self._file = path.open("a")
 
     def log(self, record: dict[str, Any]) -> None:
-        self._file.write(json.dumps(record, allow_nan=True) + "\n")
+        # NaN (a class absent from prediction and truth) is written as null: standard JSON
+        clean = {
+            k: None if isinstance(v, float) and math.isnan(v) else v for k, v in record.items()
+        }
+        self._file.write(json.dumps(clean, allow_nan=False) + "\n")
         self._file.flush()
 
     def close(self) -> None:

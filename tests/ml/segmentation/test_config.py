@@ -77,3 +77,9 @@ def test_unpaired_folders_are_refused(tmp_path: Path) -> None:
     data = base_config(tmp_path, tmp_path, tmp_path, label_paths=["a", "b"])
     with pytest.raises(ConfigError, match="pair"):
         parse_config(data)
+
+
+def test_shipped_example_config_is_valid() -> None:
+    example = Path(__file__).resolve().parents[3] / "ml" / "segmentation" / "example_config.yaml"
+    config = load_config(example)
+    assert config.lr == pytest.approx(3e-4) and config.wandb is False
