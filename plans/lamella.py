@@ -73,7 +73,7 @@ def centre_on_site(
     again, so that the site is at the eucentric point in three dimensions (where the
     needle goes), not only under the FIB's image centre (where patterns are drawn)."""
     m = microscope
-    target, detect_hfw_m, ion_hfw_m = sought(orientation)
+    target, detect_hfw_m, ion_hfw_m, ion_centred_m = sought(orientation)
     _md = plan_md(m, "centre_on_site", {"orientation": orientation, "target": target},
                   {"lamella": lamella, "workflow_stage": stage, **(md or {})})  # fmt: skip
     features = (m.sem_features, m.fib_features)
@@ -85,7 +85,7 @@ def centre_on_site(
         yield from bps.mv(m.electron_beam.hfw_m, detect_hfw_m, m.ion_beam.hfw_m, ion_hfw_m)
         for _pass in range(passes):
             yield from centre_in_beam(m, "electron", lamella, stage)
-            yield from centre_in_beam(m, "ion", lamella, stage)
+            yield from centre_in_beam(m, "ion", lamella, stage, ion_centred_m)
 
     def restore() -> MsgGenerator[None]:
         yield from bps.mv(features[0].target, "grid_square", features[1].target, "grid_square")

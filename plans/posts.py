@@ -103,7 +103,7 @@ def confirm_on_post(microscope: Microscope, lamella: str) -> MsgGenerator[tuple[
     judged by its result, the lamella staying on the post. Returns its image-plane
     offset (metres); NotOnPost when it cannot be found there."""
     m = microscope
-    target, hfw_m, _ion_hfw_m = sought(POST)
+    target, hfw_m = sought(POST)[:2]
     md = {"lamella": lamella, "workflow_stage": "landing", "liftout_step": "confirm_on_post"}
 
     @bpp.stage_decorator([m.sem])

@@ -106,15 +106,23 @@ def find_site(
 
 @plan
 def centre_in_beam(
-    microscope: Microscope, beam: str, lamella: str, stage: str
+    microscope: Microscope,
+    beam: str,
+    lamella: str,
+    stage: str,
+    tolerance_m: float | None = None,
 ) -> MsgGenerator[None]:
     """Bring the site to the `beam` image centre: stable move in the SEM, vertical move
-    (height, leaving the SEM view alone) in the FIB; verified by detecting again."""
+    (height, leaving the SEM view alone) in the FIB; verified by detecting again, to
+    `tolerance_m` (default `CENTRED_M[beam]`)."""
+    tolerance = CENTRED_M[beam] if tolerance_m is None else tolerance_m
+    if not (math.isfinite(tolerance) and tolerance > 0):
+        raise ValueError(f"tolerance_m must be a positive number of metres, got {tolerance_m!r}")
     residual = float("nan")
     for _move in range(MAX_MOVES + 1):
         dx, dy = yield from find_site(microscope, beam, lamella, stage)
         residual = abs(dy) if beam == "ion" else math.hypot(dx, dy)
-        if residual <= CENTRED_M[beam]:
+        if residual <= tolerance:
             return
         if _move == MAX_MOVES:
             break
@@ -124,5 +132,5 @@ def centre_in_beam(
             yield from stable_move(microscope, dx, dy, "electron")
     raise SiteNotFound(
         f"{lamella}: the site did not come to the {beam} image centre after {MAX_MOVES} "
-        f"moves (residual {residual * 1e9:.0f} nm > {CENTRED_M[beam] * 1e9:.0f} nm)"
+        f"moves (residual {residual * 1e9:.0f} nm > {tolerance * 1e9:.0f} nm)"
     )
