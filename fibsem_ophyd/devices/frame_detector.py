@@ -138,6 +138,13 @@ class _DataLogic(DetectorDataLogic):
         self._path_provider = path_provider
 
     async def prepare_unbounded(self, datakey_name: str) -> StreamableDataProvider:
+        # A frame still in flight (a trigger a pause interrupted, before a stage that is
+        # run again) lands in the file it was taken for, not in the new one: otherwise
+        # the new file's first event would cover two frames.
+        async with self._state.busy:
+            return self._prepare(datakey_name)
+
+    def _prepare(self, datakey_name: str) -> StreamableDataProvider:
         info = self._path_provider(datakey_name)
         shape = self._source.shape()
         path = Path(str(info.directory_path)) / f"{info.filename}.h5"
@@ -160,9 +167,10 @@ class _DataLogic(DetectorDataLogic):
         return self._state.provider
 
     async def stop(self) -> None:
-        if self._state.file is not None:
-            self._state.file.close()
-            self._state.file = None
+        async with self._state.busy:  # a frame in flight is written before the file closes
+            if self._state.file is not None:
+                self._state.file.close()
+                self._state.file = None
 
     def get_hinted_fields(self, datakey_name: str) -> Sequence[str]:
         return [datakey_name]
