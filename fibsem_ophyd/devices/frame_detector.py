@@ -57,7 +57,8 @@ class _State:
         self.file: FrameFile | None = None
         self.frames_per_trigger = 1
         self.provider: _FrameProvider | None = None
-        self.skip_unread = False  # set by a RunEngine pause
+        self.pauses = 0  # RunEngine pauses seen (Pausable.pause)
+        self.skipped_for = 0  # the pause after which unread frames were last skipped
         self._busy: asyncio.Lock | None = None
 
     @property
@@ -112,12 +113,16 @@ class _AcquireLogic(DetectorAcquireLogic):
 
     async def start_acquiring(self) -> None:
         state = self._state
+        # A trigger asked for after a pause is the one bluesky replays: it skips every
+        # frame taken before it and never read, including one taken by a trigger that
+        # was asked for before the pause but ran only after it.
+        pauses = state.pauses
         async with state.busy:  # a frame still in flight from before a pause ends first
             if state.file is None:
                 raise RuntimeError("detector not prepared: no frame file is open")
-            if state.skip_unread and state.provider is not None:
+            if pauses > state.skipped_for and state.provider is not None:
                 state.provider.skip_to(state.file.count)  # taken, never read: replayed
-                state.skip_unread = False
+                state.skipped_for = pauses
             for _ in range(state.frames_per_trigger):
                 self._source.check()
                 frame = await self._source.grab()
@@ -163,7 +168,7 @@ class _DataLogic(DetectorDataLogic):
             mimetype="application/x-hdf5",
             collections_written_signal=self._state.frames_written,
         )
-        self._state.skip_unread = False
+        self._state.skipped_for = self._state.pauses  # a new file: nothing unread in it
         return self._state.provider
 
     async def stop(self) -> None:
@@ -201,7 +206,7 @@ class FrameDetector(StandardDetector):
 
     # bluesky's Pausable: a pause may interrupt a trigger that bluesky will replay.
     def pause(self) -> None:
-        self._state.skip_unread = True
+        self._state.pauses += 1
 
     def resume(self) -> None:
         """Nothing to do: the next trigger skips what was taken but not read."""

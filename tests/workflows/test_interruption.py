@@ -62,8 +62,8 @@ def _event(presser: Presser, stream_prefix: str):
 
 @pytest.mark.xfail(
     strict=False,
-    reason="known bug (issue 7 note): in about one run in three, the pause that lands as "
-    "take_reference stages the FIB detector makes its replayed reference event cover two "
+    reason="known bug (issue 7 note): in about one run in five, the pause that lands as "
+    "take_reference triggers the FIB detector makes its replayed reference event cover two "
     "frames ('Received multiple indices in a stream_datum'), and the site fails with that "
     "reason (flagged, not silent)",
 )
