@@ -8,9 +8,11 @@ signals, so they are stored with the run's descriptor.
 
 Grabbing a frame is awaited (it takes the scan's time without blocking the event
 loop), so a RunEngine pause can land while a frame is being taken. bluesky then
-replays the trigger on resume; the frame taken meanwhile is never read. The detector
-is Pausable: after a pause, the next trigger waits for any frame still in flight and
-skips the frames nobody read, so each event still points at exactly its own frame.
+replays the trigger on resume; the frame taken meanwhile is never read. Triggers run
+one at a time (a lock, first come first served), and an event points at the newest
+frame(s) only: frames written since the last event and older than the last trigger's
+were taken by triggers nobody read, and are skipped. So each event points at exactly
+its own frame, however a pause and the replayed trigger interleave.
 """
 
 from __future__ import annotations
@@ -57,8 +59,6 @@ class _State:
         self.file: FrameFile | None = None
         self.frames_per_trigger = 1
         self.provider: _FrameProvider | None = None
-        self.pauses = 0  # RunEngine pauses seen (Pausable.pause)
-        self.skipped_for = 0  # the pause after which unread frames were last skipped
         self._busy: asyncio.Lock | None = None
 
     @property
@@ -70,20 +70,23 @@ class _State:
 
 
 class _FrameProvider(StreamResourceDataProvider):
-    """ophyd-async's provider, able to skip frames that were written but never read:
-    the stream resource goes out once, the datum of each event covers only its frames."""
+    """ophyd-async's provider, skipping frames that were written but never read: the
+    stream resource goes out once, the datum of each event covers only the newest
+    index (the frames of the trigger just read; older unread ones were replaced by a
+    replayed trigger)."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._resource_sent = False
-
-    def skip_to(self, collections_written: int) -> None:
-        self.last_emitted = max(self.last_emitted, collections_written)
+        self.skipped = 0  # indices written but never read (interrupted triggers)
 
     async def make_stream_docs(
         self, collections_written: int, collections_per_event: int
     ) -> AsyncIterator[StreamAsset]:
         indices_written = collections_written // collections_per_event
+        if indices_written - self.last_emitted > 1:  # step scans only: one index per event
+            self.skipped += indices_written - 1 - self.last_emitted
+            self.last_emitted = indices_written - 1
         if indices_written > self.last_emitted and not self._resource_sent:
             self._resource_sent = True
             for bundle in self.bundles:
@@ -113,16 +116,9 @@ class _AcquireLogic(DetectorAcquireLogic):
 
     async def start_acquiring(self) -> None:
         state = self._state
-        # A trigger asked for after a pause is the one bluesky replays: it skips every
-        # frame taken before it and never read, including one taken by a trigger that
-        # was asked for before the pause but ran only after it.
-        pauses = state.pauses
         async with state.busy:  # a frame still in flight from before a pause ends first
             if state.file is None:
                 raise RuntimeError("detector not prepared: no frame file is open")
-            if pauses > state.skipped_for and state.provider is not None:
-                state.provider.skip_to(state.file.count)  # taken, never read: replayed
-                state.skipped_for = pauses
             for _ in range(state.frames_per_trigger):
                 self._source.check()
                 frame = await self._source.grab()
@@ -168,7 +164,6 @@ class _DataLogic(DetectorDataLogic):
             mimetype="application/x-hdf5",
             collections_written_signal=self._state.frames_written,
         )
-        self._state.skipped_for = self._state.pauses  # a new file: nothing unread in it
         return self._state.provider
 
     async def stop(self) -> None:
@@ -204,9 +199,8 @@ class FrameDetector(StandardDetector):
     def frames_written(self) -> SignalR[int]:
         return self._state.frames_written
 
-    # bluesky's Pausable: a pause may interrupt a trigger that bluesky will replay.
-    def pause(self) -> None:
-        self._state.pauses += 1
-
-    def resume(self) -> None:
-        """Nothing to do: the next trigger skips what was taken but not read."""
+    @property
+    def frames_skipped(self) -> int:
+        """Frames written to the current file but never read (interrupted triggers)."""
+        provider = self._state.provider
+        return provider.skipped if provider is not None else 0

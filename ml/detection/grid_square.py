@@ -23,6 +23,8 @@ BEAMS = ("electron", "ion")
 _MIN_SIDE_PX = 16
 _SNR_THRESHOLD = 6.0  # minimum step height, in robust noise units, to count as an edge
 _SNR_FULL_SCORE = 20.0  # edge SNR that gives score 1
+_AGREE_PX = 2.0  # whole-image and band fits this close: the same square side(s)
+_GROUP = 4  # values averaged before the robust profile's median
 _SINGLE_EDGE_WEIGHT = 0.6  # score factor when only one side of the square is in view
 
 
@@ -80,22 +82,22 @@ def find_grid_square_centre(
     fit_x = _fit_axis(col_edges, col_noise, size_x, centre_x, polarity, period_x)
     fit_y = _fit_axis(row_edges, row_noise, size_y, centre_y, polarity, period_y)
 
-    # Second pass: profile each axis only across the square found on the other axis
-    # (fewer distractors, but fewer lines averaged: keep the stronger of the two fits).
+    # Second pass: profile each axis only across the square found on the other axis,
+    # with a median (of small group means) across the band: milled patterns inside the
+    # square (trenches, a fiducial) cover a small part of each line and cannot fake a
+    # side of the square, which they can in a mean (a fiducial's top edge taken for the
+    # square's top, the real top out of view, held the FIB view 9 µm off the lamella).
+    # Kept unless the first pass found both sides and this one does not.
     if fit_y is not None:
         band = _band(fit_y.centre, size_y, rows)
         if band is not None:
-            col_edges, col_noise = _edges(img[band[0] : band[1]].mean(axis=0), size_x)
-            fit_x = _better(
-                fit_x, _fit_axis(col_edges, col_noise, size_x, centre_x, polarity, period_x)
-            )
+            block = img[band[0] : band[1]]
+            fit_x = _second_pass(fit_x, _band_fit(block, 0, size_x, centre_x, polarity, period_x))
     if fit_x is not None:
         band = _band(fit_x.centre, size_x, cols)
         if band is not None:
-            row_edges, row_noise = _edges(img[:, band[0] : band[1]].mean(axis=1), size_y)
-            fit_y = _better(
-                fit_y, _fit_axis(row_edges, row_noise, size_y, centre_y, polarity, period_y)
-            )
+            block = img[:, band[0] : band[1]]
+            fit_y = _second_pass(fit_y, _band_fit(block, 1, size_y, centre_y, polarity, period_y))
 
     if fit_x is None or fit_y is None:
         return Keypoint(name, centre_x, centre_y, 0.0)
@@ -260,11 +262,40 @@ def _fit_axis(
     return min(fits, key=lambda f: abs(f.centre - centre))
 
 
-def _better(first: _AxisFit | None, second: _AxisFit | None) -> _AxisFit | None:
-    """The more reliable fit: both sides found beats one side, then the higher SNR."""
+def _robust_mean(block: np.ndarray, axis: int) -> np.ndarray:
+    """Median along `axis` of the means of neighbouring groups of 4 values: blind to
+    features covering less than half a line (the median), with about half the noise of
+    a plain median (the groups)."""
+    a = np.moveaxis(block, axis, 0)
+    n = a.shape[0] // _GROUP * _GROUP
+    if n == 0:
+        return a.mean(axis=0)
+    grouped = a[:n].reshape(n // _GROUP, _GROUP, *a.shape[1:]).mean(axis=1)
+    return np.median(grouped, axis=0)
+
+
+def _band_fit(
+    block: np.ndarray, axis: int, size_px: float, centre: float, polarity: int,
+    period_px: float | None,
+) -> _AxisFit | None:  # fmt: skip
+    """Fit of the profile of `block` reduced along `axis`: the robust profile's, or the
+    plain mean's where the two agree and the mean's edges are stronger (less noise)."""
+    fits = []
+    for profile in (_robust_mean(block, axis), block.mean(axis=axis)):
+        edges, noise = _edges(profile, size_px)
+        fits.append(_fit_axis(edges, noise, size_px, centre, polarity, period_px))
+    return _second_pass(fits[1], fits[0])
+
+
+def _second_pass(first: _AxisFit | None, second: _AxisFit | None) -> _AxisFit | None:
+    """`second` (the more specific fit), unless it lost a side `first` had; where both
+    agree (within _AGREE_PX, same sides), the one with the stronger edges."""
     if first is None or second is None:
         return first or second
-    return max(first, second, key=lambda f: (f.paired, f.snr))
+    if first.paired and not second.paired:
+        return first
+    agree = abs(first.centre - second.centre) <= _AGREE_PX and first.paired == second.paired
+    return first if agree and first.snr > second.snr else second
 
 
 def _band(centre: float, size_px: float, length: int) -> tuple[int, int] | None:

@@ -156,3 +156,28 @@ def test_keypoint_offset() -> None:
     assert (dx, dy) == pytest.approx((10e-6, 4e-6))
     with pytest.raises(ValueError):
         kp.offset_m((10, 20), 0.0)
+
+
+def test_milled_patterns_do_not_fake_a_side_of_the_square(world: TwinWorld) -> None:
+    """Seen in the lift-out stress run: the square's top side out of view, the milled
+    fiducial's top edge exactly half a square above the image centre. A mean profile
+    took that edge for the square's side and held the view 9 µm off the site."""
+    scene = render_site(world, "electron", 1, 0.0, -9.5e-6)
+    size_px = 90e-6 / PIXEL_M
+    img = scene.image.astype(np.float64)
+    rows, _cols = img.shape
+    assert scene.true_row - size_px / 2 < 0, "the square's top side must be out of view"
+    # The FIB's contrast: square and bars ~26 grey levels apart, milled areas ~120 darker
+    # than the square (the SEM view has ~130 between square and bars).
+    r, c = round(scene.true_row), round(scene.true_col)
+    square = float(np.median(img[r - 100 : r + 100, c - 150 : c + 150]))
+    bars = float(np.median(img[rows - 60 : rows - 10, c - 150 : c + 150]))
+    img = 187.0 + (img - bars) * 26.0 / (bars - square)
+    top = round((rows - 1) / 2 - size_px / 2)  # where a false top would hold the view
+    dark = 41.0
+    img[top : top + 146, c - 62 : c + 62] = dark  # fiducial
+    img[r - 85 : r - 25, c - 82 : c + 82] = dark  # upper trench
+    img[r + 25 : r + 85, c - 82 : c + 82] = dark  # lower trench
+    found = _detect(scene, "electron", img)
+    assert _error_m(found, scene) <= TOLERANCE_M, (found, scene.true_col, scene.true_row)
+    assert found.score >= 0.3
