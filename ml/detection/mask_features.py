@@ -14,9 +14,9 @@ region.
 
 - LamellaCentre, LandingPost, CopperAdapterCentre, VolumeBlockCentre: region centroid.
 - LamellaLeft/RightEdge: the extreme columns of the lamella in the row through its
-  centroid (the midpoints of its left and right sides for a box); LamellaTop/BottomEdge:
-  the extreme rows in the column through it. Row 0 is the top of the image, so the top
-  edge has the smaller row.
+  centroid, at the centroid's row (the midpoints of its left and right sides for a box);
+  LamellaTop/BottomEdge: the extreme rows in the column through it, at its column.
+  Row 0 is the top of the image, so the top edge has the smaller row.
 - NeedleTip: the needle enters the image from a border (sim/needles.py: a 3 mm shaft,
   tapering to a rounded tip); the tip is the centre of its rounded end: past the
   region's point farthest from where it enters, the point deepest inside the region
@@ -223,14 +223,14 @@ def _lamella_edges(region_px: np.ndarray, left: int, top: int, centre: tuple[flo
     rows, cols = np.nonzero(region_px)
     in_row = cols[rows == row]
     if in_row.size:  # the row through the centroid crosses the region
-        y = float(row + top)
+        y = centre[1]
         lft, rgt = (float(in_row.min() + left), y), (float(in_row.max() + left), y)
     else:  # a non-convex region: its extreme columns, at their median row
         lft = (float(cols.min() + left), float(np.median(rows[cols == cols.min()]) + top))
         rgt = (float(cols.max() + left), float(np.median(rows[cols == cols.max()]) + top))
     in_col = rows[cols == col]
     if in_col.size:
-        x = float(col + left)
+        x = centre[0]
         tp, bt = (x, float(in_col.min() + top)), (x, float(in_col.max() + top))
     else:
         tp = (float(np.median(cols[rows == rows.min()]) + left), float(rows.min() + top))
