@@ -32,17 +32,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from ml.classes import COPPER_ADAPTOR, LAMELLA, LANDING_POST, MANIPULATOR, VOLUME_BLOCK
 from ml.layout import FEATURES
 
 from .keypoints import Keypoint
+from .mask_regions import ClassRegions
+from .needle_mask import needle_tip
 
 MIN_AREA_PX = 20
-_APEX_WEIGHT = 0.5  # > any needle taper seen in an image, < 1
-_TIP_WINDOW_PX = 64  # half-size of the window around the apex: > the end's radius
 LAMELLA_FEATURES = (
     "LamellaCentre",
     "LamellaLeftEdge",
@@ -107,106 +106,6 @@ class MaskFeatures:
         return result
 
 
-@dataclass(frozen=True)
-class _Region:
-    area_px: int
-    centroid: tuple[float, float]  # (col, row), image pixels
-    pixels: np.ndarray  # bool, the region in its bounding box
-    left: int
-    top: int
-
-
-def _label(binary: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
-    """8-connected regions with their statistics. 16-bit labels halve the memory traffic
-    (about twice as fast); OpenCV refuses when a mask has more regions than they can
-    number (pure noise), and then 32-bit labels are used."""
-    try:
-        return cv2.connectedComponentsWithStatsWithAlgorithm(binary, 8, cv2.CV_16U, cv2.CCL_DEFAULT)
-    except cv2.error:
-        return cv2.connectedComponentsWithStatsWithAlgorithm(binary, 8, cv2.CV_32S, cv2.CCL_DEFAULT)
-
-
-def _any_2x2(binary: np.ndarray) -> np.ndarray:
-    """Half-size mask: a cell is set when any of its 2 x 2 pixels is."""
-    h, w = binary.shape
-    if h % 2 or w % 2:
-        binary = cv2.copyMakeBorder(binary, 0, h % 2, 0, w % 2, cv2.BORDER_CONSTANT, value=0)
-    return binary[0::2, 0::2] | binary[1::2, 0::2] | binary[0::2, 1::2] | binary[1::2, 1::2]
-
-
-class _ClassRegions:
-    """8-connected regions of one class (at least ``min_area_px``), found once and shared
-    by the class's features.
-
-    Labelling with statistics costs most of the time, so it runs on a half-size "any"
-    mask to find where regions are (a region of A pixels covers at least A/4 cells, so
-    none is missed), then at full resolution only in a box around each candidate. The
-    box has a 2-pixel margin, so its own regions never touch its edge; a region that
-    does (except at the image border) belongs to another candidate and is skipped."""
-
-    def __init__(self, mask: np.ndarray, index: int, min_area_px: int) -> None:
-        binary = (mask == index).view(np.uint8)
-        self.regions: list[_Region] = []
-        self.pixels = int(np.count_nonzero(binary))
-        self.largest_px = 0
-        if self.pixels == 0:
-            return
-        h, w = binary.shape
-        count, _, stats, _ = _label(_any_2x2(binary))
-        seen: set[tuple[int, int, int]] = set()
-        for cell in range(1, count):
-            if 4 * int(stats[cell, cv2.CC_STAT_AREA]) < min_area_px:
-                continue
-            c_left, c_top, c_width, c_height = (int(v) for v in stats[cell, :4])
-            left, top = max(2 * c_left - 2, 0), max(2 * c_top - 2, 0)
-            right, bottom = min(2 * (c_left + c_width) + 2, w), min(2 * (c_top + c_height) + 2, h)
-            n, labels, fine, centroids = _label(binary[top:bottom, left:right])
-            for label in range(1, n):
-                x, y, bw, bh, area = (int(v) for v in fine[label])
-                if area < min_area_px:
-                    continue
-                if (x == 0 and left > 0) or (y == 0 and top > 0):
-                    continue  # cut by the box: another candidate's region
-                if (x + bw == right - left and right < w) or (
-                    y + bh == bottom - top and bottom < h
-                ):
-                    continue
-                key = (left + x, top + y, area)
-                if key in seen:  # found again from an overlapping box
-                    continue
-                seen.add(key)
-                px = labels[y : y + bh, x : x + bw] == label
-                cx, cy = centroids[label]
-                self.regions.append(_Region(area, (left + cx, top + cy), px, left + x, top + y))
-        if not self.regions:  # the exact size of the largest, for the reason
-            self.largest_px = int(_label(binary)[2][1:, cv2.CC_STAT_AREA].max())
-
-    @staticmethod
-    def crop(region: _Region) -> tuple[np.ndarray, int, int]:
-        """The region's own pixels (bool) in its bounding box, and the box's (left, top)."""
-        return region.pixels, region.left, region.top
-
-    def missing(self, what: str, min_area_px: int) -> str:
-        """Why there is no usable region ("" when there is one)."""
-        if self.pixels == 0:
-            return f"no {what} pixels in the mask"
-        if not self.regions:
-            return (
-                f"{what} regions too small: the largest has {self.largest_px} px "
-                f"< min_area_px={min_area_px}"
-            )
-        return ""
-
-    def nearest(self, point: tuple[float, float]) -> _Region:
-        px, py = point
-        return min(
-            self.regions, key=lambda r: (r.centroid[0] - px) ** 2 + (r.centroid[1] - py) ** 2
-        )
-
-    def largest(self) -> _Region:
-        return max(self.regions, key=lambda r: r.area_px)
-
-
 def _score(
     probabilities: np.ndarray | None, index: int, region_px: np.ndarray, left: int, top: int
 ) -> float:
@@ -236,60 +135,6 @@ def _lamella_edges(region_px: np.ndarray, left: int, top: int, centre: tuple[flo
         tp = (float(np.median(cols[rows == rows.min()]) + left), float(rows.min() + top))
         bt = (float(np.median(cols[rows == rows.max()]) + left), float(rows.max() + top))
     return lft, rgt, tp, bt
-
-
-def _needle_tip(region_px: np.ndarray, left: int, top: int, shape: tuple[int, int]):
-    """Centre (col, row) of the needle's rounded end, in image pixels."""
-    rows, cols = np.nonzero(region_px)
-    pts = np.stack([cols + left, rows + top], 1).astype(float)
-    h, w = shape
-    on_border = (pts[:, 0] == 0) | (pts[:, 1] == 0) | (pts[:, 0] == w - 1) | (pts[:, 1] == h - 1)
-    if on_border.any():
-        entry = pts[on_border].mean(0)
-        far = pts[int(np.argmax(((pts - entry) ** 2).sum(1)))]
-        axis = far - entry
-    else:
-        centre = pts.mean(0)
-        _, vecs = np.linalg.eigh(np.cov((pts - centre).T))
-        axis = vecs[:, 1]
-        along = (pts - centre) @ axis
-        across = np.abs((pts - centre) @ vecs[:, 0])
-        span = float(along.max() - along.min())
-        # the narrower end (the taper): the mean width over each end's last fifth
-        width_lo = across[along <= along.min() + 0.2 * span].mean()
-        width_hi = across[along >= along.max() - 0.2 * span].mean()
-        if width_lo < width_hi:
-            axis = -axis
-        far = pts[int(np.argmax((pts - centre) @ axis))]
-    axis = axis / max(float(np.hypot(*axis)), 1e-9)
-    # Only the end matters: a window around the apex. Outside the region's own box is
-    # background (padded with zeros) except where the box meets the image border or the
-    # window cuts the shaft: OpenCV's distance transform treats beyond-the-array as inside.
-    rh, rw = region_px.shape
-    c0, r0 = int(far[0]) - left, int(far[1]) - top
-    r_lo, r_hi = max(r0 - _TIP_WINDOW_PX, 0), min(r0 + _TIP_WINDOW_PX + 1, rh)
-    c_lo, c_hi = max(c0 - _TIP_WINDOW_PX, 0), min(c0 + _TIP_WINDOW_PX + 1, rw)
-    window = region_px[r_lo:r_hi, c_lo:c_hi].view(np.uint8)
-    pad = (
-        int(r_lo == 0 and top > 0),
-        int(r_hi == rh and top + rh < h),
-        int(c_lo == 0 and left > 0),
-        int(c_hi == rw and left + rw < w),
-    )
-    padded = cv2.copyMakeBorder(window, *pad, cv2.BORDER_CONSTANT, value=0)
-    dist = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    dist = dist[pad[0] : pad[0] + window.shape[0], pad[2] : pad[2] + window.shape[1]]
-    wr, wc = np.nonzero(window)
-    wpts = np.stack([wc + c_lo + left, wr + r_lo + top], 1).astype(float)
-    # Along the shaft's centre line the distance to the outline equals the distance to
-    # the apex inside the rounded end, and then grows only with the taper (sim/needles.py:
-    # 8° half-angle, tan = 0.14). So DT - _APEX_WEIGHT * (distance behind the apex)
-    # peaks at the end's centre; off the centre line DT is smaller.
-    behind = float(far @ axis) + 1.0 - wpts @ axis
-    score = dist[wr, wc] - _APEX_WEIGHT * behind
-    best = score >= score.max() - 0.25
-    tip = wpts[best].mean(0)
-    return float(tip[0]), float(tip[1])
 
 
 def features_from_mask(
@@ -329,11 +174,11 @@ def features_from_mask(
         mask = mask.astype(np.uint8)
     mask = np.ascontiguousarray(mask)
 
-    cache: dict[int, _ClassRegions] = {}
+    cache: dict[int, ClassRegions] = {}
 
-    def regions(index: int) -> _ClassRegions:
+    def regions(index: int) -> ClassRegions:
         if index not in cache:
-            cache[index] = _ClassRegions(mask, index, min_area_px)
+            cache[index] = ClassRegions(mask, index, min_area_px)
         return cache[index]
 
     out: dict[str, FeatureResult] = {}
@@ -388,7 +233,7 @@ def features_from_mask(
             px, left, top = needle.crop(needle.largest())
             found(
                 n,
-                _needle_tip(px, left, top, (h, w)),
+                needle_tip(px, left, top, (h, w)),
                 _score(probabilities, MANIPULATOR, px, left, top),
             )
     return MaskFeatures({n: out[n] for n in names}, (h, w), float(pixel_size_m))

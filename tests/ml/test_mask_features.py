@@ -170,7 +170,7 @@ def test_regions_found_coarse_to_fine_are_exactly_the_full_resolution_ones(seed)
     as labelling the whole mask at full resolution."""
     import cv2
 
-    from ml.detection.mask_features import _ClassRegions
+    from ml.detection.mask_regions import ClassRegions
 
     rng = np.random.default_rng(seed)
     h, w = 91 + seed, 137 + 2 * seed
@@ -186,7 +186,7 @@ def test_regions_found_coarse_to_fine_are_exactly_the_full_resolution_ones(seed)
         for i in range(1, count)
         if stats[i, cv2.CC_STAT_AREA] >= 6
     )
-    found = _ClassRegions(mask, 1, min_area_px=6)
+    found = ClassRegions(mask, 1, min_area_px=6)
     got = sorted(
         (r.area_px, round(r.centroid[0], 6), round(r.centroid[1], 6)) for r in found.regions
     )
