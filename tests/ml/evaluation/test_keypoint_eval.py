@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,6 @@ from ml.evaluation.keypoint_data import DataError, read_keypoints
 from ml.evaluation.keypoint_eval import predict_rows
 from ml.evaluation.keypoints import main, run
 from ml.layout import KEYPOINT_COLUMNS
-from ml.segmentation.predictor import Prediction
 
 H, W = 64, 96
 PIXEL_SIZE_M = 20e-9
@@ -33,6 +33,15 @@ def _mask(i: int) -> np.ndarray:
     mask[2 + i, 70:] = MANIPULATOR  # needle from the right border, tip inside
     mask[1 + i : 4 + i, 70 + 2 * i :] = MANIPULATOR
     return mask
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What a predictor returns (ml.segmentation.predictor.Prediction's fields; that
+    module is not imported here because it brings torch in, seconds per test run)."""
+
+    mask: np.ndarray
+    probabilities: np.ndarray
 
 
 class ShiftedPredictor:
