@@ -19,6 +19,7 @@ from fibsem_ophyd.devices.microscope import Microscope
 from fibsem_ophyd.storage import EmbeddedStore, StorageSettings
 
 from .detectors import wire_detectors
+from .keypoints import wire_keypoints
 from .progress import RunProgress
 from .safety import install_halt_safety
 
@@ -53,10 +54,13 @@ def start_session(
     twin: dict[str, Any] | None = None,
     call_returns_result: bool = True,
     accept_fingerprint_mismatch: bool = False,
+    keypoint_model: str | Path | None = None,
 ) -> Session:
     """Connect the configured microscope (the twin by default) and wire the RunEngine
     to the embedded store and a progress display. A microscope that does not match the
-    configuration's fingerprint is refused unless `accept_fingerprint_mismatch`."""
+    configuration's fingerprint is refused unless `accept_fingerprint_mismatch`.
+    `keypoint_model` (a segmentation checkpoint or ONNX file) adds keypoint processors
+    (`microscope.sem_keypoints`, `fib_keypoints`) running it."""
     cfg = config if isinstance(config, MicroscopeConfig) else load_config(config)
     RE = RunEngine({}, call_returns_result=call_returns_result)
     the_store: EmbeddedStore | None = None
@@ -72,6 +76,8 @@ def start_session(
             twin=twin,
             accept_fingerprint_mismatch=accept_fingerprint_mismatch,
         )
+        if keypoint_model is not None:
+            wire_keypoints(microscope, keypoint_model)
     except BaseException:
         if the_store is not None:  # a refused connection leaves no server behind
             the_store.stop()

@@ -9,6 +9,8 @@
     microscope.sem_aligner, microscope.fib_aligner          registration processors
     microscope.sem_features, microscope.fib_features        keypoint processors
     microscope.sem_needle, microscope.fib_needle            needle-tip processors
+    microscope.sem_keypoints, microscope.fib_keypoints      keypoint-model processors
+                                                            (after `add_keypoints`)
     microscope.sem_metrics, microscope.fib_metrics          sharpness / grey levels
     microscope.supervisor                                   decisions at decision points
     microscope.clock_s                                      microscope time (s)
@@ -40,6 +42,7 @@ from .gas_injection import GasInjection
 from .imaging_detector import ImagingDetector
 from .interlocks import Interlocks
 from .ion_beam import IonBeam
+from .keypoint_processor import KeypointProcessor, KeypointSource
 from .limits import MicroscopeLimits
 from .manipulator import Manipulator
 from .manipulator_calibration import load_calibration
@@ -90,6 +93,9 @@ class Microscope:
         self.fib_features = FeatureDetector(self.fib, lambda: self.foreshortening("ion"))
         self.sem_needle = FeatureDetector(self.sem)
         self.fib_needle = FeatureDetector(self.fib)
+        # Built by `add_keypoints` when the session has a keypoint model.
+        self.sem_keypoints: KeypointProcessor | None = None
+        self.fib_keypoints: KeypointProcessor | None = None
         self.sem_metrics = FrameMetrics(self.sem)
         self.fib_metrics = FrameMetrics(self.fib)
         self.supervisor = Supervisor()
@@ -149,6 +155,25 @@ class Microscope:
     def needle_features(self, beam: BeamName) -> FeatureDetector:
         self.beam(beam)
         return self.sem_needle if beam == "electron" else self.fib_needle
+
+    async def add_keypoints(self, source: KeypointSource) -> None:
+        """Keypoint-model processors beside the SEM and FIB detectors, running `source`
+        (the session builds it from a model: `profiles.keypoints.wire_keypoints`);
+        replaces any earlier ones."""
+        for name, detector in (("sem_keypoints", self.sem), ("fib_keypoints", self.fib)):
+            processor = KeypointProcessor(detector, source, name=name)
+            await processor.connect()
+            setattr(self, name, processor)
+
+    def keypoints(self, beam: BeamName) -> KeypointProcessor:
+        self.beam(beam)
+        processor = self.sem_keypoints if beam == "electron" else self.fib_keypoints
+        if processor is None:
+            raise RuntimeError(
+                "no keypoint model in this session: add one with "
+                "profiles.keypoints.wire_keypoints(microscope, checkpoint)"
+            )
+        return processor
 
     def metrics(self, beam: BeamName) -> FrameMetrics:
         self.beam(beam)

@@ -1,0 +1,89 @@
+"""Keypoints from a segmentation model: predict a frame's class mask, take its features.
+
+``ModelKeypoints`` is what the session hands the keypoint processing devices
+(``fibsem_ophyd.devices.keypoint_processor.KeypointSource``; matched by shape, since
+``ml`` never imports the devices): ``features``, ``model_id`` and a call giving, per
+feature, ``(x_px, y_px, score)`` or the reason it was not found. ``detect`` gives the
+full ``MaskFeatures`` (with metres) for code that is not a device.
+
+The model's identity is the SHA-256 of its file: the same weights give the same id
+whatever the file is called, and a retrained model a different one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ml.layout import FEATURES
+
+from .mask_features import MIN_AREA_PX, MaskFeatures, NotFound, features_from_mask
+
+if TYPE_CHECKING:  # ml.segmentation needs torch: imported only where a model is loaded
+    from ml.segmentation.predictor import Predictor
+
+
+def file_sha256(path: str | Path) -> str:
+    """``"sha256:<hex>"`` of a file's bytes (read in 1 MiB blocks)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return f"sha256:{digest.hexdigest()}"
+
+
+class ModelKeypoints:
+    """A predictor plus the features to take from its masks."""
+
+    def __init__(
+        self,
+        predictor: Predictor,
+        model_id: str,
+        features: Iterable[str] = FEATURES,
+        min_area_px: int = MIN_AREA_PX,
+    ) -> None:
+        self.predictor = predictor
+        self.model_id = model_id
+        self.features = tuple(features)
+        unknown = [f for f in self.features if f not in FEATURES]
+        if unknown:
+            raise ValueError(f"unknown features {unknown}; known: {', '.join(FEATURES)}")
+        self.min_area_px = min_area_px
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, **kwargs: object) -> ModelKeypoints:
+        """The model at ``path`` (smp checkpoint or ONNX, ``load_model``), its file hash as id."""
+        from ml.segmentation.predictor import load_model
+
+        return cls(load_model(path), file_sha256(path), **kwargs)  # type: ignore[arg-type]
+
+    def detect(
+        self, image: np.ndarray, pixel_size_m: float, near_px: tuple[float, float] | None = None
+    ) -> MaskFeatures:
+        prediction = self.predictor.predict(image)
+        return features_from_mask(
+            prediction.mask,
+            pixel_size_m,
+            self.features,
+            near_px=near_px,
+            probabilities=prediction.probabilities,
+            min_area_px=self.min_area_px,
+        )
+
+    def __call__(
+        self, image: np.ndarray, pixel_size_m: float, near_px: tuple[float, float] | None
+    ) -> dict[str, tuple[float, float, float] | str]:
+        """Per feature ``(x_px, y_px, score)``, or the reason it was not found."""
+        found = self.detect(image, pixel_size_m, near_px)
+        out: dict[str, tuple[float, float, float] | str] = {}
+        for name, result in found.results.items():
+            if isinstance(result, NotFound):
+                out[name] = result.reason
+            else:
+                kp = result.keypoint
+                out[name] = (kp.x_px, kp.y_px, kp.score)
+        return out

@@ -1,0 +1,1 @@
+"""Evaluation of trained models against labelled datasets (ml/layout.py)."""

@@ -1,0 +1,195 @@
+"""Keypoint features from class masks: drawn masks with known answers, and the twin's
+needle label against its true tip."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from fibsem_ophyd.backend import ManipulatorPosition
+from fibsem_ophyd.sim import TwinBackend, TwinParameters, TwinWorld
+from fibsem_ophyd.sim.needles import LABEL_NEEDLE
+from fibsem_ophyd.sim.projection import ImageGeometry, chamber_to_image
+from ml.classes import COPPER_ADAPTOR, LAMELLA, LANDING_POST, MANIPULATOR, VOLUME_BLOCK
+from ml.detection.mask_features import (
+    FeatureNotFound,
+    FoundFeature,
+    NotFound,
+    features_from_mask,
+)
+from ml.layout import FEATURES
+
+H, W = 100, 160
+PS = 10e-9
+
+
+def _box(mask: np.ndarray, top: int, left: int, height: int, width: int, cls: int) -> None:
+    mask[top : top + height, left : left + width] = cls
+
+
+def _xy(result) -> tuple[float, float]:
+    assert isinstance(result, FoundFeature), result
+    return result.keypoint.x_px, result.keypoint.y_px
+
+
+def test_lamella_box_centre_and_edges_not_swapped():
+    mask = np.zeros((H, W), np.uint8)
+    _box(mask, 20, 30, 11, 41, LAMELLA)  # rows 20..30, cols 30..70
+    f = features_from_mask(mask, PS)
+    assert _xy(f["LamellaCentre"]) == pytest.approx((50.0, 25.0))
+    assert _xy(f["LamellaLeftEdge"]) == pytest.approx((30.0, 25.0))
+    assert _xy(f["LamellaRightEdge"]) == pytest.approx((70.0, 25.0))
+    assert _xy(f["LamellaTopEdge"]) == pytest.approx((50.0, 20.0))  # row 0 is the top
+    assert _xy(f["LamellaBottomEdge"]) == pytest.approx((50.0, 30.0))
+    centre = f.require("LamellaCentre")
+    # metres from the image centre (79.5, 49.5): x right, y up
+    assert centre.dx_m == pytest.approx((50.0 - 79.5) * PS)
+    assert centre.dy_m == pytest.approx((49.5 - 25.0) * PS)
+
+
+def test_every_feature_absent_from_an_empty_mask_has_a_reason():
+    f = features_from_mask(np.zeros((H, W), np.uint8), PS)
+    assert list(f.results) == list(FEATURES)
+    for name in FEATURES:
+        if name == "ImageCentre":
+            assert _xy(f[name]) == ((W - 1) / 2, (H - 1) / 2)
+            continue
+        result = f[name]
+        assert isinstance(result, NotFound) and "no " in result.reason and "pixels" in result.reason
+    with pytest.raises(FeatureNotFound, match="NeedleTip not found: no manipulator"):
+        f.require("NeedleTip")
+
+
+def test_region_too_small_is_named():
+    mask = np.zeros((H, W), np.uint8)
+    _box(mask, 10, 10, 3, 3, LAMELLA)
+    _box(mask, 50, 50, 2, 4, LANDING_POST)
+    f = features_from_mask(mask, PS, min_area_px=20)
+    assert isinstance(f["LamellaTopEdge"], NotFound)
+    assert "largest has 9 px < min_area_px=20" in f["LamellaTopEdge"].reason
+    assert "landing post regions too small" in f["LandingPost"].reason
+
+
+def test_nearest_lamella_to_a_point_and_all_lamella_features_from_it():
+    mask = np.zeros((H, W), np.uint8)
+    _box(mask, 10, 10, 10, 21, LAMELLA)  # centre (20, 14.5)
+    _box(mask, 60, 110, 20, 31, LAMELLA)  # centre (125, 69.5), nearer the image centre
+    default = features_from_mask(mask, PS)
+    assert _xy(default["LamellaCentre"]) == pytest.approx((125.0, 69.5))
+    near = features_from_mask(mask, PS, near_px=(5.0, 5.0))
+    assert _xy(near["LamellaCentre"]) == pytest.approx((20.0, 14.5))
+    assert _xy(near["LamellaBottomEdge"]) == pytest.approx((20.0, 19.0))
+
+
+def test_centroid_features_and_scores_from_probabilities():
+    mask = np.zeros((H, W), np.uint8)
+    _box(mask, 5, 5, 10, 10, COPPER_ADAPTOR)
+    _box(mask, 70, 5, 20, 30, VOLUME_BLOCK)
+    _box(mask, 40, 100, 40, 20, LANDING_POST)
+    probs = np.full((6, H, W), 0.1, np.float32)
+    probs[LANDING_POST, 40:80, 100:120] = 0.8
+    f = features_from_mask(
+        mask, PS, ["CopperAdapterCentre", "VolumeBlockCentre", "LandingPost"], probabilities=probs
+    )
+    assert _xy(f["CopperAdapterCentre"]) == pytest.approx((9.5, 9.5))
+    assert _xy(f["VolumeBlockCentre"]) == pytest.approx((19.5, 79.5))
+    assert _xy(f["LandingPost"]) == pytest.approx((109.5, 59.5))
+    assert f.require("LandingPost").keypoint.score == pytest.approx(0.8)
+    assert f.require("CopperAdapterCentre").keypoint.score == pytest.approx(0.1)
+
+
+def _tapered_needle(tip: tuple[float, float], direction: tuple[float, float], r_tip: float):
+    """A needle mask: a rounded tip of radius `r_tip` at `tip`, widening along `direction`
+    out of the image (like sim/needles.py)."""
+    mask = np.zeros((H, W), np.uint8)
+    yy, xx = np.mgrid[:H, :W].astype(float)
+    d = np.asarray(direction, float) / np.hypot(*direction)
+    rel = np.stack([xx - tip[0], yy - tip[1]], -1)
+    t = rel @ d
+    across = np.abs(rel @ np.array([-d[1], d[0]]))
+    shaft = (t >= 0) & (across <= r_tip + 0.14 * t)
+    cap = (xx - tip[0]) ** 2 + (yy - tip[1]) ** 2 <= r_tip**2
+    mask[shaft | cap] = MANIPULATOR
+    return mask
+
+
+@pytest.mark.parametrize(
+    ("tip", "direction"), [((60.0, 55.0), (1.0, -0.6)), ((100.0, 30.0), (-1.0, 0.3))]
+)
+def test_needle_tip_is_the_centre_of_the_rounded_end(tip, direction):
+    mask = _tapered_needle(tip, direction, r_tip=5.0)
+    kp = features_from_mask(mask, PS, ["NeedleTip"]).require("NeedleTip").keypoint
+    assert np.hypot(kp.x_px - tip[0], kp.y_px - tip[1]) < 1.5
+
+
+def test_needle_inside_the_image_tip_at_its_narrow_end():
+    mask = _tapered_needle((40.0, 50.0), (1.0, 0.0), r_tip=3.0)
+    mask[:, 120:] = 0  # the shaft ends inside the image: no border to enter from
+    kp = features_from_mask(mask, PS, ["NeedleTip"]).require("NeedleTip").keypoint
+    assert np.hypot(kp.x_px - 40.0, kp.y_px - 50.0) < 1.5
+
+
+def test_needle_tip_from_the_twin_label_is_the_true_tip():
+    hfw_m, w, h = 40e-6, 768, 512
+    world = TwinWorld(TwinParameters())
+    backend = TwinBackend(world)
+    world.electron.hfw_m, world.electron.resolution_x_px, world.electron.resolution_y_px = (
+        hfw_m,
+        w,
+        h,
+    )
+    tip_m = (3e-6, -2e-6, 1e-6)
+    manipulator = backend.manipulator
+    asyncio.run(manipulator.insert(ManipulatorPosition(x_m=0.0, y_m=0.0, z_m=0.0)))
+    asyncio.run(manipulator.move_to(ManipulatorPosition(x_m=tip_m[0], y_m=tip_m[1], z_m=tip_m[2])))
+    labels = world.render_labels("electron")
+    mask = np.where(labels == LABEL_NEEDLE, MANIPULATOR, 0).astype(np.uint8)
+    geom = ImageGeometry(world.params.column_tilt_deg("electron"), hfw_m, w, h)
+    truth = chamber_to_image(np.asarray(tip_m), geom)
+    kp = features_from_mask(mask, hfw_m / w, ["NeedleTip"]).require("NeedleTip").keypoint
+    assert np.hypot(kp.x_px - truth[0], kp.y_px - truth[1]) < 2.0
+
+
+def test_bad_input_is_named():
+    with pytest.raises(ValueError, match="pixel_size_m"):
+        features_from_mask(np.zeros((4, 4), np.uint8), 0.0)
+    with pytest.raises(ValueError, match="unknown features"):
+        features_from_mask(np.zeros((4, 4), np.uint8), PS, ["LamellaMiddle"])
+    with pytest.raises(ValueError, match="2-D"):
+        features_from_mask(np.zeros((2, 4, 4), np.uint8), PS)
+    with pytest.raises(ValueError, match="probabilities"):
+        features_from_mask(np.zeros((4, 4), np.uint8), PS, probabilities=np.zeros((6, 3, 4)))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_regions_found_coarse_to_fine_are_exactly_the_full_resolution_ones(seed):
+    """Random blobs, some one pixel apart (they merge in the half-size search mask),
+    noise, odd image sizes, blobs on the border: the same regions, areas and centroids
+    as labelling the whole mask at full resolution."""
+    import cv2
+
+    from ml.detection.mask_regions import ClassRegions
+
+    rng = np.random.default_rng(seed)
+    h, w = 91 + seed, 137 + 2 * seed
+    mask = np.zeros((h, w), np.uint8)
+    for _ in range(8):
+        top, left = rng.integers(-5, h - 5), rng.integers(-5, w - 5)
+        mask[max(top, 0) : top + rng.integers(2, 20), max(left, 0) : left + rng.integers(2, 30)] = 1
+    mask[:, rng.integers(10, w - 10)] = 0  # a one-pixel gap through some blobs
+    mask[rng.random((h, w)) < 0.01] = 1
+    count, _, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    expected = sorted(
+        (int(stats[i, cv2.CC_STAT_AREA]), round(centroids[i][0], 6), round(centroids[i][1], 6))
+        for i in range(1, count)
+        if stats[i, cv2.CC_STAT_AREA] >= 6
+    )
+    found = ClassRegions(mask, 1, min_area_px=6)
+    got = sorted(
+        (r.area_px, round(r.centroid[0], 6), round(r.centroid[1], 6)) for r in found.regions
+    )
+    assert got == expected
+    for region in found.regions:
+        assert int(region.pixels.sum()) == region.area_px
