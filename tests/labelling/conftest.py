@@ -46,6 +46,18 @@ def write_mixed_folder(folder: Path) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def _display():
+    from .qt_support import start_xvfb
+
+    yield from start_xvfb()
+
+
+@pytest.fixture
+def viewer(_display, make_napari_viewer):
+    return make_napari_viewer()
+
+
 @pytest.fixture
 def mixed_folder(tmp_path: Path) -> Path:
     return write_mixed_folder(tmp_path / "images")
