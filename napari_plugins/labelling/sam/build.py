@@ -123,11 +123,12 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
 def load_sam(
     config: SamConfig, config_source: str = "the SAM config"
 ) -> tuple[nn.Module, str | None]:
-    """The model with its weights, and the weights' sha256 (None for random weights)."""
-    model = build_sam_model(config)
+    """The model with its weights, and the weights' sha256 (None for random weights).
+    The weights file is checked before the (slow) model build."""
+    require_segment_anything()
     if config.checkpoint is None:
         if config.random_weights:
-            return model, None
+            return build_sam_model(config), None
         raise SamUnavailable(
             f"SAM backend {config.backend!r} has no weights: put {WEIGHT_FILES[config.backend]} "
             f"on this machine and set `checkpoint: /path/to/that/file` in {config_source}. "
@@ -139,7 +140,9 @@ def load_sam(
             f"SAM weights not found at {path} (checkpoint in {config_source}); expected "
             f"{WEIGHT_FILES[config.backend]}. Nothing is downloaded."
         )
-    result = model.load_state_dict(_read_state_dict(path), strict=False)
+    state = _read_state_dict(path)
+    model = build_sam_model(config)
+    result = model.load_state_dict(state, strict=False)
     if result.missing_keys or result.unexpected_keys:
         raise SamUnavailable(
             f"{path}: weights do not fit backend {config.backend!r}: "

@@ -86,6 +86,14 @@ class SamConfig(BaseModel):
     cache_dir: Path = Field(default_factory=default_cache_dir)
     prefetch_images: int = Field(default=2, ge=0, le=16)
     """How many next images to embed in the background."""
+    threads: int = Field(default=1, ge=1, le=256)
+    """torch CPU threads for SAM. One is the fastest on a shared, busy CPU: with more, each
+    small operation waits for the slowest thread (measured: the decoder took 2.6 s with
+    two threads and 0.2 s with one, on two cores with ten other jobs)."""
+    bfloat16: bool | None = None
+    """Run encoder and decoder in bfloat16 autocast; None: when the CPU does bfloat16
+    natively (AMX/AVX512-BF16: encoder about twice, decoder about 1.4 times as fast; the
+    masks are thresholded float32 logits either way)."""
 
     @model_validator(mode="after")
     def _size(self) -> SamConfig:

@@ -10,6 +10,8 @@ SAM's full-grid ones cropped to that grid, which keeps prompt coordinates consis
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +40,7 @@ class SamMasks:
     """(K,) the decoder's predicted IoU of each candidate."""
     input_hw: tuple[int, int]
     original_hw: tuple[int, int]
+    threads: int = 1
 
     def __len__(self) -> int:
         return len(self.scores)
@@ -50,10 +53,27 @@ class SamMasks:
         """(H, W) bool mask of one candidate."""
         if not 0 <= candidate < len(self):
             raise IndexError(f"candidate must be 0..{len(self) - 1}, got {candidate}")
-        logits = logits_to_image(
-            self.low_res_logits[candidate : candidate + 1], self.input_hw, self.original_hw
-        )
-        return (logits[0] > 0).numpy()
+        with torch_threads(self.threads):
+            logits = logits_to_image(
+                self.low_res_logits[candidate : candidate + 1], self.input_hw, self.original_hw
+            )
+            return (logits[0] > 0).numpy()
+
+
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def native_bfloat16() -> bool:
+    return bool(
+        torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    )
 
 
 class SamEngine:
@@ -63,6 +83,9 @@ class SamEngine:
         self.model_id = model_id(config, self.weights_sha256)
         self.cache = EmbeddingCache(config.cache_dir)
         self._square = isinstance(config.encoder_spec, VitEncoderSpec)
+        self._bfloat16 = native_bfloat16() if config.bfloat16 is None else config.bfloat16
+        if not self._square:  # convolutional body: oneDNN is faster on NHWC
+            self.model.image_encoder.to(memory_format=torch.channels_last)
         self._encoder_lock = threading.Lock()
         with torch.inference_mode():
             self._dense_pe = self.model.prompt_encoder.get_dense_pe()
@@ -87,8 +110,15 @@ class SamEngine:
             found = self.cache.load(digest, self.model_id)  # another thread may have done it
             if found is not None:
                 return found
-            with torch.inference_mode():
-                features = self.model.image_encoder(tensor).numpy().astype(np.float32)
+            with (
+                torch_threads(self.config.threads),
+                torch.inference_mode(),
+                torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._bfloat16),
+            ):
+                encoded = self.model.image_encoder(
+                    tensor.contiguous(memory_format=torch.channels_last)
+                )
+            features = np.ascontiguousarray(encoded.float().numpy(), dtype=np.float32)
             self.encodings += 1
             embedding = ImageEmbedding(
                 features,
@@ -143,7 +173,11 @@ class SamEngine:
             boxes = torch.as_tensor(corners.reshape(1, 4), dtype=torch.float32)
         if mask_prompt is not None:
             masks = mask_to_prompt_logits(mask_prompt, embedding.input_hw, grid_hw)
-        with torch.inference_mode():
+        with (
+            torch_threads(self.config.threads),
+            torch.inference_mode(),
+            torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._bfloat16),
+        ):
             sparse, dense = self.model.prompt_encoder(points=points, boxes=boxes, masks=masks)
             dense = dense[..., : grid_hw[0], : grid_hw[1]]
             low_res, scores = self.model.mask_decoder(
@@ -154,8 +188,9 @@ class SamEngine:
                 multimask_output=multimask,
             )
         return SamMasks(
-            low_res[0].clone(),
-            scores[0].numpy().astype(np.float32),
+            low_res[0].float(),
+            scores[0].float().numpy(),
             embedding.input_hw,
             embedding.original_hw,
+            self.config.threads,
         )
