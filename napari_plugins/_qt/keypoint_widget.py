@@ -75,7 +75,7 @@ class KeypointLabellingWidget(QWidget):
                 size=8,
                 face_color="cyan",
                 text={
-                    "string": "{feature} {instance}",
+                    "string": "{feature}",
                     "size": 9,
                     "color": "white",
                     "anchor": "upper_left",

@@ -84,6 +84,15 @@ def test_sam_prompts_preview_and_class_aware_commit(viewer, mixed_folder, tmp_pa
     assert (labels.data[:, :10] == 3).all()  # not overwritten
     np.testing.assert_array_equal(labels.data[:, 10:] == 1, chosen[:, 10:])
     assert len(viewer.layers[POINTS_LAYER].data) == 0  # prompts cleared for the next object
+    # refine the committed lamella with it as a mask prompt and a negative point
+    widget.sam.mask_prompt_button.click()
+    assert widget.status.text() == "mask prompt: the lamella labels"
+    widget.sam.negative.setChecked(True)
+    viewer.layers[POINTS_LAYER].add([30.0, 40.0])
+    prompts = widget.sam.prompts()
+    assert prompts.mask_source == "labels:lamella" and prompts.points[0].positive is False
+    assert widget.sam.result is not None and viewer.layers[PREVIEW_LAYER].data.shape == (40, 60)
+    widget.sam.clear_button.click()
     widget.save_button.click()
     steps = json.loads((mixed_folder / "labels" / "a.json").read_text())["steps"]
     assert steps[-1]["source"] == "sam" and steps[-1]["prompts"]["box"]["x1_px"] == 50.0
