@@ -128,3 +128,25 @@ def test_coordinate_and_mask_transforms_line_up():
     image = logits_to_image(low, (80, 120), (40, 60))[0] > 0
     assert image.shape == (40, 60)
     assert image[:19].all() and not image[21:].any()
+
+
+def test_vit_b_takes_segment_anythings_own_checkpoint_layout():
+    # the official sam_vit_b_01ec64.pth is a state dict of segment_anything's vit_b:
+    # same keys and shapes here (built on the meta device: no memory, no time)
+    from segment_anything import sam_model_registry
+
+    from napari_plugins.labelling.sam.build import build_sam_model
+    from napari_plugins.labelling.sam.config import SamConfig
+
+    with torch.device("meta"):
+        ours = build_sam_model(SamConfig(backend="vit_b", random_weights=True)).state_dict()
+        theirs = sam_model_registry["vit_b"]().state_dict()
+    assert {k: v.shape for k, v in ours.items()} == {k: v.shape for k, v in theirs.items()}
+
+
+def test_without_the_package_sam_says_what_to_install(monkeypatch, tmp_path):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "segment_anything", None)  # as if not installed
+    with pytest.raises(SamUnavailable, match=r"pip install 'fibsem-ophyd\[sam\]'"):
+        SamEngine(tiny_sam_config(tmp_path))
