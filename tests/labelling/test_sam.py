@@ -150,3 +150,25 @@ def test_without_the_package_sam_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "segment_anything", None)  # as if not installed
     with pytest.raises(SamUnavailable, match=r"pip install 'fibsem-ophyd\[sam\]'"):
         SamEngine(tiny_sam_config(tmp_path))
+
+
+def test_mobile_sam_checkpoint_keys_map_onto_this_encoder():
+    # key names and shapes of MobileSAM's own image encoder (its mobile_sam.pt layout,
+    # recorded in data/); renamed, they are exactly this encoder's. Once checked by hand:
+    # with the same random weights both encoders agree to 4e-6 on a 1024x1024 input.
+    import json
+    from pathlib import Path
+
+    from napari_plugins.labelling.sam.build import build_sam_model
+    from napari_plugins.labelling.sam.config import SamConfig
+    from napari_plugins.labelling.sam.mobile_sam_keys import from_mobile_sam, is_mobile_sam_layout
+
+    recorded = json.loads(
+        (Path(__file__).parent / "data" / "mobile_sam_image_encoder_keys.json").read_text()
+    )
+    theirs = {key: torch.empty(shape, device="meta") for key, shape in recorded.items()}
+    assert is_mobile_sam_layout(theirs)
+    with torch.device("meta"):
+        ours = build_sam_model(SamConfig(backend="mobile_sam", random_weights=True)).state_dict()
+    encoder = {k: v.shape for k, v in ours.items() if k.startswith("image_encoder.")}
+    assert {k: v.shape for k, v in from_mobile_sam(theirs).items()} == encoder

@@ -23,6 +23,7 @@ from napari_plugins.labelling.sam.config import (
     TinyVitEncoderSpec,
     VitEncoderSpec,
 )
+from napari_plugins.labelling.sam.mobile_sam_keys import from_mobile_sam, is_mobile_sam_layout
 
 PROMPT_DIM = 256
 PATCH_PX = 16
@@ -141,6 +142,8 @@ def load_sam(
             f"{WEIGHT_FILES[config.backend]}. Nothing is downloaded."
         )
     state = _read_state_dict(path)
+    if config.backend == "mobile_sam" and is_mobile_sam_layout(state):
+        state = from_mobile_sam(state)
     model = build_sam_model(config)
     result = model.load_state_dict(state, strict=False)
     if result.missing_keys or result.unexpected_keys:

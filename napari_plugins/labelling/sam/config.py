@@ -63,8 +63,7 @@ WEIGHT_FILES = {
     "vit_b": "sam_vit_b_01ec64.pth",
     "vit_l": "sam_vit_l_0b3195.pth",
     "vit_h": "sam_vit_h_4b8939.pth",
-    "mobile_sam": "a state dict of this project's MobileSAM-size model (keys image_encoder.*, "
-    "prompt_encoder.*, mask_decoder.*)",
+    "mobile_sam": "mobile_sam.pt (MobileSAM's checkpoint)",
 }
 
 

@@ -1,10 +1,11 @@
-"""A MobileSAM-size image encoder: timm's TinyViT-5M body and a SAM-style neck.
+"""A MobileSAM-size image encoder: timm's TinyViT-5M body, MobileSAM's layout.
 
-The body's third stage (stride 16) and its last stage (stride 32, upsampled 2x) are
-projected to SAM's 256 channels, summed and refined (1x1 and 3x3 convolutions with
-channel LayerNorm, as SAM's ViT neck), so SAM's prompt encoder and mask decoder take its
-output unchanged. It is fully convolutional/windowed: the input need not be square, only
-a multiple of 32 px on each side, which saves the padding of a wide image.
+As in MobileSAM, the last stage does not downsample (its patch merging has stride 1), so
+the body ends at stride 16 with 320 channels, and SAM's neck (1x1 and 3x3 convolutions
+with channel LayerNorm) brings it to the 256 channels SAM's prompt encoder and mask
+decoder take. MobileSAM's own checkpoint loads after renaming its keys
+(``mobile_sam_keys``). The body is windowed/convolutional, so the input need not be
+square, only a multiple of 32 px on each side, which saves padding a wide image.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import torch
 from segment_anything.modeling.common import LayerNorm2d
 from timm.models.tiny_vit import TinyVit
 from torch import nn
-from torch.nn import functional
 
 from napari_plugins.labelling.sam.config import TinyVitEncoderSpec
 
@@ -34,9 +34,10 @@ class TinyVitSamEncoder(nn.Module):
             drop_path_rate=0.0,
         )
         self.body.head = nn.Identity()
-        self.project_16 = nn.Conv2d(spec.embed_dims[2], OUT_CHANNELS, 1, bias=False)
-        self.project_32 = nn.Conv2d(spec.embed_dims[3], OUT_CHANNELS, 1, bias=False)
+        # MobileSAM keeps stride 16 into the last stage (a 64x64 grid for 1024 px)
+        self.body.stages[3].downsample.conv2.conv.stride = (1, 1)
         self.neck = nn.Sequential(
+            nn.Conv2d(spec.embed_dims[3], OUT_CHANNELS, 1, bias=False),
             LayerNorm2d(OUT_CHANNELS),
             nn.Conv2d(OUT_CHANNELS, OUT_CHANNELS, 3, padding=1, bias=False),
             LayerNorm2d(OUT_CHANNELS),
@@ -49,11 +50,6 @@ class TinyVitSamEncoder(nn.Module):
                 f"input must be a multiple of {SIZE_MULTIPLE} px, got {height}x{width}"
             )
         x = self.body.patch_embed(images)
-        x = self.body.stages[0](x)
-        x = self.body.stages[1](x)
-        stride_16 = self.body.stages[2](x)
-        stride_32 = self.body.stages[3](stride_16)
-        merged = self.project_16(stride_16) + functional.interpolate(
-            self.project_32(stride_32), size=stride_16.shape[-2:], mode="nearest"
-        )
-        return self.neck(merged)
+        for stage in self.body.stages:
+            x = stage(x)
+        return self.neck(x)
