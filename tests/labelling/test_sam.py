@@ -172,3 +172,13 @@ def test_mobile_sam_checkpoint_keys_map_onto_this_encoder():
         ours = build_sam_model(SamConfig(backend="mobile_sam", random_weights=True)).state_dict()
     encoder = {k: v.shape for k, v in ours.items() if k.startswith("image_encoder.")}
     assert {k: v.shape for k, v in from_mobile_sam(theirs).items()} == encoder
+
+
+def test_bfloat16_and_float32_give_nearly_the_same_masks(tmp_path):
+    image = scene(40, 60, 9)
+    masks = []
+    for bfloat16 in (False, True):
+        engine = SamEngine(tiny_sam_config(tmp_path / str(bfloat16), bfloat16=bfloat16))
+        result = engine.predict(engine.embed(image), POINT)
+        masks.append(np.stack([result.mask(k) for k in range(len(result))]))
+    assert (masks[0] == masks[1]).mean() > 0.95
