@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from napari_plugins.labelling.sam.prefetch import EmbeddingPrefetcher
 
 POINTS_LAYER, BOX_LAYER, PREVIEW_LAYER = "SAM points", "SAM box", "SAM preview"
+PENDING_ACTIONS = frozenset({"adding", "removing", "changing"})
 POSITIVE_RGBA, NEGATIVE_RGBA = (0.2, 1.0, 0.2, 1.0), (1.0, 0.2, 0.2, 1.0)
 
 
@@ -174,7 +175,10 @@ class SamPanel(QGroupBox):
             layer.face_color = np.where(positive[:, None], POSITIVE_RGBA, NEGATIVE_RGBA)
 
     @reported
-    def _prompts_changed(self, *_: object) -> None:
+    def _prompts_changed(self, event: object = None) -> None:
+        # napari announces each edit twice ('adding', then 'added'): decode once, after
+        if str(getattr(event, "action", "")) in PENDING_ACTIONS:
+            return
         self._colour_points()
         self.update_preview()
 

@@ -71,7 +71,13 @@ def test_sam_prompts_preview_and_class_aware_commit(viewer, mixed_folder, tmp_pa
     assert widget.status.text().startswith("SAM ready"), widget.status.text()
     labels = viewer.layers["labels"]
     labels.data[:, :10] = 3  # landing_post painted by hand before SAM
+    engine = widget.sam.engine
+    decoded = []
+    predict = engine.predict
+    engine.predict = lambda *args, **kwargs: decoded.append(1) or predict(*args, **kwargs)
     viewer.layers[POINTS_LAYER].add([20.0, 25.0])  # a click in add mode
+    viewer.layers[POINTS_LAYER].add([22.0, 28.0])
+    assert len(decoded) == 2  # one decode per click, on the finished edit
     viewer.layers[BOX_LAYER].add_rectangles(np.array([[5.0, 2.0], [35.0, 50.0]]))
     preview = viewer.layers[PREVIEW_LAYER].data
     assert preview.shape == (40, 60)
@@ -97,7 +103,6 @@ def test_sam_prompts_preview_and_class_aware_commit(viewer, mixed_folder, tmp_pa
     steps = json.loads((mixed_folder / "labels" / "a.json").read_text())["steps"]
     assert steps[-1]["source"] == "sam" and steps[-1]["prompts"]["box"]["x1_px"] == 50.0
     # the next images were embedded in the background, into the disk cache
-    engine = widget.sam.engine
     for index in (1, 2):
         widget.sam.prefetcher.job(str(widget.session.folder.images[index])).result(timeout=60)
         assert engine.cached(widget.session.folder.read_image(index)) is not None
