@@ -17,6 +17,21 @@ if TYPE_CHECKING:
     import napari
 
 IMAGE_LAYER, POINTS_LAYER = "keypoint image", "keypoints"
+# one fixed colour per feature (FEATURES order), so a feature looks the same on every image
+FEATURE_COLOURS = np.array(
+    [
+        [1.0, 0.3, 0.3, 1.0],
+        [0.3, 1.0, 0.3, 1.0],
+        [0.3, 0.6, 1.0, 1.0],
+        [1.0, 0.8, 0.2, 1.0],
+        [0.8, 0.3, 1.0, 1.0],
+        [0.2, 1.0, 1.0, 1.0],
+        [1.0, 0.5, 0.0, 1.0],
+        [1.0, 1.0, 1.0, 1.0],
+        [0.6, 0.4, 0.2, 1.0],
+        [1.0, 0.4, 0.8, 1.0],
+    ]
+)
 
 
 class KeypointLabellingWidget(QWidget):
@@ -73,7 +88,6 @@ class KeypointLabellingWidget(QWidget):
                 name=POINTS_LAYER,
                 features=features,
                 size=8,
-                face_color="cyan",
                 text={
                     "string": "{feature}",
                     "size": 9,
@@ -81,6 +95,8 @@ class KeypointLabellingWidget(QWidget):
                     "anchor": "upper_left",
                 },
             )
+            layer.events.data.connect(self._recolour)
+        self._recolour()
         self.viewer.layers[IMAGE_LAYER].reset_contrast_limits()
         self._feature_changed(self.feature_box.currentText())
         self.viewer.layers.selection.active = layer
@@ -100,6 +116,13 @@ class KeypointLabellingWidget(QWidget):
         if selected and layer.mode == "select":  # relabel the points the user selected
             layer.features.loc[selected, "feature"] = name
             layer.refresh_text()
+            self._recolour()
+
+    def _recolour(self, *_: object) -> None:
+        layer = self.points_layer
+        if len(layer.data):
+            indices = [FEATURES.index(f) % len(FEATURE_COLOURS) for f in layer.features["feature"]]
+            layer.face_color = FEATURE_COLOURS[indices]
 
     def _sync(self) -> None:
         assert self.session is not None

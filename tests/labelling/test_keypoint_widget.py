@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from napari_plugins._qt.keypoint_widget import KeypointLabellingWidget
+from ml.layout import FEATURES
+from napari_plugins._qt.keypoint_widget import FEATURE_COLOURS, KeypointLabellingWidget
 from napari_plugins.labelling.keypoint_table import KeypointRow, read_keypoints_csv
 
 from .qt_support import save_screenshot
@@ -33,6 +34,10 @@ def test_add_move_delete_save_and_reload(viewer, mixed_folder, tmp_path):
     drag(layer, 1, (31.0, 41.5))
     layer.selected_data = {2}
     layer.remove_selected()  # the delete key
+    np.testing.assert_allclose(
+        layer.face_color,
+        FEATURE_COLOURS[[FEATURES.index("NeedleTip"), FEATURES.index("LamellaCentre")]],
+    )
     widget.next_button.click()
     layer.add([3.0, 4.0])  # b.tif, feature still LamellaCentre
     widget.save_button.click()
