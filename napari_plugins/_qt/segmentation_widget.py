@@ -36,6 +36,7 @@ class SegmentationLabellingWidget(QWidget):
         self.status = StatusLine()
 
         self.folder_row = PathRow("image folder (or dataset root with images/)", folder=True)
+        self.labels_row = PathRow("labels folder (default: labels/ beside the images)", folder=True)
         self.open_button = QPushButton("Open")
         self.open_button.clicked.connect(self.open_folder)
         self.previous_button = QPushButton("◀ Previous")
@@ -58,6 +59,7 @@ class SegmentationLabellingWidget(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.folder_row)
+        layout.addWidget(self.labels_row)
         layout.addWidget(self.open_button)
         navigation = QHBoxLayout()
         for item in (self.previous_button, self.position, self.next_button):
@@ -110,7 +112,9 @@ class SegmentationLabellingWidget(QWidget):
     # -- actions ------------------------------------------------------------------------
     @reported
     def open_folder(self, *_: object) -> None:
-        self.session = SegmentationSession.open(self.folder_row.text, self.table)
+        self.session = SegmentationSession.open(
+            self.folder_row.text, self.table, self.labels_row.text or None
+        )
         self._show()
         self.status.info(f"opened {len(self.session.folder)} images")
 

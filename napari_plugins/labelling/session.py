@@ -40,8 +40,13 @@ class SegmentationSession:
         self.go(0)
 
     @classmethod
-    def open(cls, folder: str | Path, table: ClassTable | None = None) -> SegmentationSession:
-        return cls(LabelFolder.open(folder), table)
+    def open(
+        cls,
+        folder: str | Path,
+        table: ClassTable | None = None,
+        labels_dir: str | Path | None = None,
+    ) -> SegmentationSession:
+        return cls(LabelFolder.open(folder, labels_dir), table)
 
     @property
     def image_path(self) -> Path:

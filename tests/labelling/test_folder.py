@@ -33,6 +33,13 @@ def test_dataset_layout_is_recognised(tmp_path, mixed_folder):
     assert folder.images_dir == root / "images" and folder.labels_dir == root / "labels"
 
 
+def test_labels_can_live_in_another_folder(mixed_folder, tmp_path):
+    folder = LabelFolder.open(mixed_folder, tmp_path / "elsewhere")
+    folder.write_labels(1, np.ones((48, 32), np.uint8), num_classes=6)
+    assert (tmp_path / "elsewhere" / "b.tif").is_file()
+    assert not (mixed_folder / "labels").exists()
+
+
 def test_refuses_two_images_with_one_stem(mixed_folder):
     tifffile.imwrite(mixed_folder / "a.tif", np.zeros((4, 4), np.uint8))
     with pytest.raises(ValueError, match=r"a\.png and a\.tif share the stem 'a'"):
