@@ -24,6 +24,8 @@ from napari_plugins.labelling.sam.config import default_config_path, read_sam_co
 from napari_plugins.labelling.sam.prompts import BoxPrompt, PointPrompt, SamPrompts
 
 if TYPE_CHECKING:
+    import torch
+
     from napari_plugins._qt.segmentation_widget import SegmentationLabellingWidget
     from napari_plugins.labelling.sam.engine import SamEngine, SamMasks
     from napari_plugins.labelling.sam.prefetch import EmbeddingPrefetcher
@@ -41,6 +43,7 @@ class SamPanel(QGroupBox):
         self.prefetcher: EmbeddingPrefetcher | None = None
         self.result: SamMasks | None = None
         self._mask_prompt: np.ndarray | None = None
+        self._previous: torch.Tensor | None = None
         self._mask_source: str | None = None
 
         self.config_row = PathRow(f"SAM config (default {default_config_path()})", folder=False)
@@ -166,7 +169,12 @@ class SamPanel(QGroupBox):
             corners = np.asarray(shapes[-1])  # the latest box; (row, col) vertices
             (y0, x0), (y1, x1) = corners.min(axis=0), corners.max(axis=0)
             box = BoxPrompt(x0_px=float(x0), y0_px=float(y0), x1_px=float(x1), y1_px=float(y1))
-        return SamPrompts(points=points, box=box, mask_source=self._mask_source)
+        return SamPrompts(
+            points=points,
+            box=box,
+            mask_source=self._mask_source,
+            refines_previous=self._previous is not None,
+        )
 
     def _colour_points(self) -> None:
         layer = self.viewer.layers[POINTS_LAYER]
@@ -180,6 +188,15 @@ class SamPanel(QGroupBox):
         if str(getattr(event, "action", "")) in PENDING_ACTIONS:
             return
         self._colour_points()
+        # a point added to a shown mask refines it (SAM's previous-mask input, one
+        # candidate); anything else (a box, a removed or moved point) starts afresh
+        refine = (
+            str(getattr(event, "action", "")) == "added"
+            and event.source is self.viewer.layers[POINTS_LAYER]
+            and self.result is not None
+            and self._mask_prompt is None
+        )
+        self._previous = self.result.low_res_logits[self.candidate.value() - 1] if refine else None
         self.update_preview()
 
     def update_preview(self) -> None:
@@ -190,7 +207,13 @@ class SamPanel(QGroupBox):
             self.result = None
             self._set_preview(None)
             return
-        self.result = self.engine.predict(self._embedding(), prompts, self._mask_prompt)
+        self.result = self.engine.predict(
+            self._embedding(),
+            prompts,
+            self._mask_prompt,
+            multimask=self._previous is None,
+            previous_logits=self._previous,
+        )
         self.candidate.blockSignals(True)
         self.candidate.setRange(1, len(self.result))
         self.candidate.setValue(self.result.best + 1)
@@ -220,6 +243,7 @@ class SamPanel(QGroupBox):
         if not mask.any():
             raise ValueError(f"no {self.owner.class_name} pixels to use as a mask prompt")
         self._mask_prompt, self._mask_source = mask, f"labels:{self.owner.class_name}"
+        self._previous = None  # one mask input at a time
         self.update_preview()
         self.status.info(f"mask prompt: the {self.owner.class_name} labels")
 
@@ -253,6 +277,7 @@ class SamPanel(QGroupBox):
         if POINTS_LAYER not in self.viewer.layers:
             return
         self._mask_prompt = self._mask_source = None
+        self._previous = None
         self.result = None
         for name in (POINTS_LAYER, BOX_LAYER):
             layer = self.viewer.layers[name]

@@ -58,6 +58,29 @@ def test_prompts_give_multimask_candidates_and_single_masks(engine):
     assert not np.array_equal(with_mask.low_res_logits, three.low_res_logits)
 
 
+def test_previous_mask_refines_and_is_checked(engine):
+    embedding = engine.embed(scene(40, 60, 3))
+    first = engine.predict(embedding, POINT)
+    previous = first.low_res_logits[first.best]
+    refined = engine.predict(
+        embedding,
+        POINT.model_copy(update={"refines_previous": True}),
+        multimask=False,
+        previous_logits=previous,
+    )
+    plain = engine.predict(embedding, POINT, multimask=False)
+    assert len(refined) == 1
+    assert not np.array_equal(refined.low_res_logits, plain.low_res_logits)
+    with pytest.raises(ValueError, match=r"exactly when prompts\.refines_previous"):
+        engine.predict(embedding, POINT, previous_logits=previous)
+    with pytest.raises(ValueError, match=r"previous logits of shape \(3, 3\)"):
+        engine.predict(
+            embedding,
+            POINT.model_copy(update={"refines_previous": True}),
+            previous_logits=torch.zeros(3, 3),
+        )
+
+
 def test_bad_prompts_are_refused(engine):
     embedding = engine.embed(scene(40, 60, 3))
     with pytest.raises(ValueError, match=r"point 0 at \(60\.0, 5\.0\) px is outside the image"):

@@ -76,12 +76,15 @@ def test_sam_prompts_preview_and_class_aware_commit(viewer, mixed_folder, tmp_pa
     predict = engine.predict
     engine.predict = lambda *args, **kwargs: decoded.append(1) or predict(*args, **kwargs)
     viewer.layers[POINTS_LAYER].add([20.0, 25.0])  # a click in add mode
+    assert widget.sam.candidate.maximum() == 3  # one point is ambiguous: three candidates
     viewer.layers[POINTS_LAYER].add([22.0, 28.0])
     assert len(decoded) == 2  # one decode per click, on the finished edit
+    # the second point refines the shown mask (SAM's previous-mask input): one candidate
+    assert widget.sam.prompts().refines_previous and widget.sam.candidate.maximum() == 1
     viewer.layers[BOX_LAYER].add_rectangles(np.array([[5.0, 2.0], [35.0, 50.0]]))
     preview = viewer.layers[PREVIEW_LAYER].data
     assert preview.shape == (40, 60)
-    assert widget.sam.candidate.maximum() == 3
+    assert widget.sam.candidate.maximum() == 3 and not widget.sam.prompts().refines_previous
     chosen = widget.sam.result.mask(widget.sam.candidate.value() - 1)
     np.testing.assert_array_equal(preview > 0, chosen)
 

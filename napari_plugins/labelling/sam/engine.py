@@ -141,6 +141,7 @@ class SamEngine:
         prompts: SamPrompts,
         mask_prompt: np.ndarray | None = None,
         multimask: bool = True,
+        previous_logits: torch.Tensor | None = None,
     ) -> SamMasks:
         """Masks for the prompts; ``mask_prompt`` is an image-size binary mask (e.g. a
         model's prediction of one class), named in ``prompts.mask_source``."""
@@ -152,13 +153,25 @@ class SamEngine:
         prompts.check_inside(height, width)
         if (mask_prompt is None) != (prompts.mask_source is None):
             raise ValueError("give a mask prompt together with its mask_source, or neither")
+        if prompts.refines_previous != (previous_logits is not None):
+            raise ValueError("give previous_logits exactly when prompts.refines_previous")
+        if previous_logits is not None and mask_prompt is not None:
+            raise ValueError("one mask input at a time: a mask prompt or the previous mask")
+        grid_hw = embedding.features.shape[-2:]
+        if previous_logits is not None and previous_logits.shape != (
+            grid_hw[0] * 4,
+            grid_hw[1] * 4,
+        ):
+            raise ValueError(
+                f"previous logits of shape {tuple(previous_logits.shape)}, expected "
+                f"{(grid_hw[0] * 4, grid_hw[1] * 4)} for this embedding"
+            )
         if mask_prompt is not None and mask_prompt.shape != embedding.original_hw:
             raise ValueError(
                 f"mask prompt of shape {mask_prompt.shape}, image is {embedding.original_hw}"
             )
         if prompts.empty:
             raise ValueError("no prompt: add a point, a box or a mask prompt")
-        grid_hw = embedding.features.shape[-2:]
         points = boxes = masks = None
         if prompts.points:
             xy = np.array([[p.x_px, p.y_px] for p in prompts.points])
@@ -178,6 +191,8 @@ class SamEngine:
             boxes = torch.as_tensor(corners.reshape(1, 4), dtype=torch.float32)
         if mask_prompt is not None:
             masks = mask_to_prompt_logits(mask_prompt, embedding.input_hw, grid_hw)
+        elif previous_logits is not None:  # SAM's iterative refinement
+            masks = previous_logits.float()[None, None]
         dtype = self._decoder_dtype
         with torch_threads(self.config.threads), torch.inference_mode():
             sparse, dense = self.model.prompt_encoder(points=points, boxes=boxes, masks=masks)

@@ -43,6 +43,8 @@ class SamPrompts(BaseModel):
     box: BoxPrompt | None = None
     mask_source: str | None = None
     """Where the mask prompt came from (e.g. 'labels:lamella'); None: no mask prompt."""
+    refines_previous: bool = False
+    """The previous SAM mask's logits were the mask input (SAM's iterative refinement)."""
 
     @property
     def empty(self) -> bool:
