@@ -113,7 +113,7 @@ class SamPanel(QGroupBox):
             points = self.viewer.add_points(
                 ndim=2, name=POINTS_LAYER, size=6, features={"positive": np.array([], bool)}
             )
-            points.feature_defaults["positive"] = True
+            points.feature_defaults["positive"] = self.positive.isChecked()
             points.events.data.connect(self._prompts_changed)
             box = self.viewer.add_shapes(
                 ndim=2, name=BOX_LAYER, edge_color="yellow", face_color=[0, 0, 0, 0], edge_width=2
