@@ -28,7 +28,10 @@ def test_paint_save_step_reload_and_model_assist(viewer, mixed_folder, tmp_path)
     labels = viewer.layers["labels"]
     assert labels.data.shape == (40, 60) and widget.position.text() == "1/3: a.png"
     widget.class_box.setCurrentIndex(2)  # manipulator
-    assert labels.selected_label == 2
+    assert labels.selected_label == 2 and widget.class_box.currentText() == "2: manipulator"
+    np.testing.assert_allclose(
+        labels.colormap.map(np.array([2]))[0, :3], [64 / 255, 200 / 255, 64 / 255]
+    )
     labels.brush_size = 5
     labels.paint((20, 30), labels.selected_label)  # one brush stroke
     painted = labels.data.copy()
