@@ -116,6 +116,9 @@ def evaluate_model(
     dataset = Path(dataset)
     pairs = find_pairs([dataset / IMAGES_DIR], [dataset / LABELS_DIR])
     predictor = load_model(model, backend=backend)  # type: ignore[arg-type]
+    labels = getattr(predictor, "labels", None)  # an nnU-Net model knows its class names
+    if class_names is None and labels:
+        class_names = sorted(labels, key=labels.__getitem__)
     names = _class_names(predictor.num_classes, class_names)
     matrix = ConfusionMatrix(predictor.num_classes)
     for image_path, label_path in pairs:
