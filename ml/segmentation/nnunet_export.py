@@ -37,7 +37,9 @@ def size_multiple(configuration: dict[str, Any]) -> tuple[int, int]:
     return (math.prod(s[0] for s in per_axis), math.prod(s[1] for s in per_axis))
 
 
-def inference_metadata(model: NnunetModel, fold: int | str) -> dict[str, Any]:
+def inference_metadata(
+    model: NnunetModel, fold: int | str, mirroring: bool = False
+) -> dict[str, Any]:
     configuration = model.configuration
     channel = next(iter(model.dataset["channel_names"]))
     intensities = (model.plans.get("foreground_intensity_properties_per_channel") or {}).get(
@@ -51,6 +53,8 @@ def inference_metadata(model: NnunetModel, fold: int | str) -> dict[str, Any]:
         "intensity_properties": intensities,
         "transpose_forward": list(model.plans.get("transpose_forward", [0, 1, 2])),
         "patch_size": list(configuration["patch_size"]),
+        # test-time mirroring as nnUNetv2_predict does it (costs 2**len forward passes)
+        "mirror_axes": list(model.mirror_axes) if mirroring else [],
         "size_multiple": list(size_multiple(configuration)),
         "spacing": list(configuration.get("spacing") or []),
         "configuration": model.configuration_name,
@@ -66,10 +70,12 @@ def export_nnunet(
     fold: int | str = 0,
     checkpoint_name: str = CHECKPOINT_NAME,
     min_agreement: float = MIN_AGREEMENT,
+    mirroring: bool = False,
 ) -> float:
-    """Write the ONNX model with its preprocessing metadata; returns the worst agreement."""
+    """Write the ONNX model with its preprocessing metadata; returns the worst agreement.
+    ``mirroring`` makes ``load_model`` average over the flips nnU-Net allows."""
     model = read_model_folder(model_folder, fold, checkpoint_name)
-    metadata = inference_metadata(model, fold)
+    metadata = inference_metadata(model, fold, mirroring)
     multiple = tuple(metadata["size_multiple"])
     size = tuple(
         max(m, -(-p // m) * m) for p, m in zip(metadata["patch_size"], multiple, strict=True)
@@ -87,8 +93,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fold", default="0", help="fold_N folder to read (or 'all')")
     parser.add_argument("--checkpoint_name", default=CHECKPOINT_NAME)
     parser.add_argument("--output", required=True, type=Path)
+    parser.add_argument(
+        "--mirroring", action="store_true", help="test-time mirroring, as nnUNetv2_predict"
+    )
     args = parser.parse_args(argv)
-    agreement = export_nnunet(args.model_folder, args.output, args.fold, args.checkpoint_name)
+    agreement = export_nnunet(
+        args.model_folder, args.output, args.fold, args.checkpoint_name, mirroring=args.mirroring
+    )
     print(f"wrote {args.output} (argmax agreement with torch: {agreement:.4%})")
     return 0
 

@@ -73,6 +73,8 @@ class NnunetModel:
     labels: dict[str, int]
     checkpoint: Path
     trainer: str
+    mirror_axes: tuple[int, ...]
+    """Axes nnU-Net allows test-time mirroring along (image axes, 0 = rows)."""
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -242,4 +244,5 @@ def read_model_folder(
         labels={str(k): int(v) for k, v in labels.items()},
         checkpoint=checkpoint_path,
         trainer=str(checkpoint.get("trainer_name", "")),
+        mirror_axes=tuple(int(a) for a in checkpoint.get("inference_allowed_mirroring_axes") or ()),
     )

@@ -1,15 +1,16 @@
 """The ``nnunet`` backend: an ONNX file written by ``nnunet_export`` and its preprocessing.
 
 nnU-Net normalises raw intensities (not scaled to [0, 1]) with the scheme its plans chose
-for the channel, transposes axes as planned, and predicts. Here the whole image runs
-through the network at once, zero-padded (in normalised units, as nnU-Net pads) on the
-bottom/right to the network's size multiple; nnU-Net's own predictor slides a window of
-``patch_size`` with Gaussian weighting and mirroring, so results can differ slightly
-near tile borders — not a different model.
+for the channel, transposes axes as planned, and predicts with a sliding window of its
+``patch_size`` (``sliding_window.py``: half-overlapping tiles, Gaussian-weighted logits,
+small images zero-padded to one tile). Test-time mirroring (nnU-Net's predictor does it
+by default) only when the model was exported with ``--mirroring``: it averages the logits
+over every combination of flips along the allowed axes, 4× the time in 2-D.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import numpy as np
 
 from ml.segmentation.nnunet_export import FORMAT, METADATA_KEY
 from ml.segmentation.onnx_safety import check_external_data
+from ml.segmentation.sliding_window import predict_tiled
 
 _EPS = 1e-8
 
@@ -69,9 +71,13 @@ class NnunetPredictor:
         self.metadata = metadata
         self.labels: dict[str, int] = metadata["labels"]
         self.num_classes = len(self.labels)
-        self.multiple = tuple(int(m) for m in metadata["size_multiple"])
+        self.tile = (int(metadata["patch_size"][0]), int(metadata["patch_size"][1]))
         axes = [int(a) - 1 for a in metadata["transpose_forward"][1:]]
         self.transposed = axes == [1, 0]
+        mirror = [int(a) for a in metadata.get("mirror_axes", [])]
+        self.flips = [
+            combo for n in range(1, len(mirror) + 1) for combo in itertools.combinations(mirror, n)
+        ]
         try:
             self.session = onnxruntime.InferenceSession(
                 str(path), providers=["CPUExecutionProvider"]
@@ -91,11 +97,17 @@ class NnunetPredictor:
         )
         if self.transposed:
             data = data.T
-        height, width = data.shape
-        pad = [(0, (-height) % self.multiple[0]), (0, (-width) % self.multiple[1])]
-        batch = np.pad(data, pad, mode="constant")[None, None].astype(np.float32)
-        logits = self.session.run(None, {self.input_name: batch})[0][0, :, :height, :width]
+        logits = predict_tiled(data, self.tile, self._logits)
         if self.transposed:
             logits = logits.transpose(0, 2, 1)
         probabilities = softmax(logits)
         return Prediction(probabilities.argmax(axis=0), probabilities)
+
+    def _logits(self, tile: np.ndarray) -> np.ndarray:
+        batch = tile[None, None].astype(np.float32)
+        logits = self.session.run(None, {self.input_name: batch})[0][0]
+        for axes in self.flips:  # image axes 0, 1 are batch axes 2, 3
+            flipped = np.ascontiguousarray(np.flip(batch, [a + 2 for a in axes]))
+            out = self.session.run(None, {self.input_name: flipped})[0][0]
+            logits = logits + np.flip(out, [a + 1 for a in axes])
+        return logits / (len(self.flips) + 1)

@@ -38,6 +38,16 @@ INTENSITIES = {"max": 255.0, "mean": 140.0, "median": 130.0, "min": 0.0,
                "percentile_00_5": 10.0, "percentile_99_5": 240.0, "std": 60.0}  # fmt: skip
 
 
+# as nnU-Net 2.8.1's planner wrote them for 64x96 twin-like images (used by nnU-Net's own
+# predictor in the comparison test; the exporter does not read them)
+KINDS = ("data", "seg", "probabilities")
+RESAMPLING = {f"resampling_fn_{kind}": "resample_data_or_seg_to_shape" for kind in KINDS} | {
+    f"resampling_fn_{kind}_kwargs": {"is_seg": kind == "seg", "order": order, "order_z": 0,
+                                      "force_separate_z": None}
+    for kind, order in (("data", 3), ("seg", 1), ("probabilities", 1))
+}  # fmt: skip
+
+
 def plans(normalization: str = "ZScoreNormalization") -> dict[str, Any]:
     architecture = {
         "network_class_name": "dynamic_network_architectures.architectures.unet.PlainConvUNet",
@@ -68,11 +78,18 @@ def plans(normalization: str = "ZScoreNormalization") -> dict[str, Any]:
                 "spacing": [1.0, 1.0],
                 "normalization_schemes": [normalization],
                 "use_mask_for_norm": [False],
+                "median_image_size_in_voxels": [64.0, 96.0],
+                "batch_dice": True,
+                **RESAMPLING,
                 "architecture": architecture,
             },
             "2d_bigger_batch": {"inherits_from": "2d", "batch_size": 4},
         },
         "foreground_intensity_properties_per_channel": {"0": INTENSITIES},
+        "original_median_spacing_after_transp": [999.0, 1.0, 1.0],
+        "original_median_shape_after_transp": [1, 64, 96],
+        "experiment_planner_used": "ExperimentPlanner",
+        "label_manager": "LabelManager",
     }
 
 
@@ -87,7 +104,7 @@ def make_folder(root: Path, normalization: str = "ZScoreNormalization", **extra:
     torch.manual_seed(0)
     network = build_network(plan["configurations"]["2d"], 1, len(LABELS), folder)
     optimizer = torch.optim.SGD(network.parameters(), lr=0.01, momentum=0.99, nesterov=True)
-    network(torch.rand(2, 1, 64, 96)).sum().backward()
+    network(torch.rand(2, 1, 64, 96)).mean().backward()  # a step, for a real optimizer state
     optimizer.step()
     checkpoint = {  # the keys and value types nnU-Net's trainer saves
         "network_weights": network.state_dict(),
@@ -165,13 +182,49 @@ def test_ct_normalization_uses_the_plans_statistics(tmp_path: Path) -> None:
     folder = make_folder(tmp_path, normalization="CTNormalization")
     output = tmp_path / "ct.onnx"
     assert main(["--model_folder", str(folder), "--output", str(output)]) == 0
-    image = np.random.default_rng(4).integers(0, 256, (32, 48)).astype(np.uint8)
+    image = np.random.default_rng(4).integers(0, 256, (64, 96)).astype(np.uint8)  # one tile
     clipped = np.clip(image.astype(np.float32), 10.0, 240.0)
     z = (clipped - INTENSITIES["mean"]) / INTENSITIES["std"]
     with torch.inference_mode():
         logits = read_model_folder(folder).network(torch.from_numpy(z)[None, None])[0]
     got = load_model(output).predict(image).probabilities
     np.testing.assert_allclose(got, torch.softmax(logits, 0).numpy(), atol=3e-3)
+
+
+def test_mirroring_averages_the_flips(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path)
+    output = tmp_path / "mirrored.onnx"
+    export_nnunet(folder, output, mirroring=True)
+    image = np.random.default_rng(5).integers(0, 256, (64, 96)).astype(np.uint8)
+    z = torch.from_numpy(((image - image.mean()) / image.std()).astype(np.float32))[None, None]
+    network = read_model_folder(folder).network
+    with torch.inference_mode():
+        flips = [[], [2], [3], [2, 3]]
+        logits = sum(torch.flip(network(torch.flip(z, f)), f) for f in flips) / 4
+    got = load_model(output).predict(image).probabilities
+    np.testing.assert_allclose(got, torch.softmax(logits[0], 0).numpy(), atol=3e-3)
+
+
+def test_same_masks_as_nnunet_predictor_when_installed(tmp_path: Path) -> None:
+    predict = pytest.importorskip(
+        "nnunetv2.inference.predict_from_raw_data",
+        reason="nnunetv2 is not installed (optional extra 'nnunet')",
+    )
+    folder = make_folder(tmp_path)
+    export_nnunet(folder, tmp_path / "plain.onnx")
+    export_nnunet(folder, tmp_path / "mirrored.onnx", mirroring=True)
+    image = np.random.default_rng(6).integers(0, 256, (120, 180)).astype(np.uint8)
+    for mirroring, name in ((False, "plain.onnx"), (True, "mirrored.onnx")):
+        reference = predict.nnUNetPredictor(
+            use_mirroring=mirroring, device=torch.device("cpu"),
+            perform_everything_on_device=False, allow_tqdm=False,
+        )  # fmt: skip
+        reference.initialize_from_trained_model_folder(str(folder), use_folds=(0,))
+        expected, _ = reference.predict_single_npy_array(
+            image[None, None].astype(np.float32), {"spacing": [999, 1, 1]}, None, None, True
+        )
+        got = load_model(tmp_path / name).predict(image).mask
+        assert (got == expected[0]).mean() >= 0.999, name
 
 
 class _Payload:
