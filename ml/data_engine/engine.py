@@ -1,0 +1,147 @@
+"""The data engine: a RunEngine callback that adds every finished run to a dataset.
+
+    engine = DataEngine("datasets/live")
+    RE.subscribe(engine)
+    ...
+    engine.flush()  # wait until every run stopped so far is in the dataset
+
+Documents are filed per run in the RunEngine's thread (cheap: no I/O); when a run's
+stop document arrives, the run is handed to a background thread that reads its frames
+(from the detectors' HDF5 files, by default) and writes images, masks, keypoints, the
+supervisor's answers and the provenance (``ml.data_engine._dataset``). The RunEngine
+never waits for it. A run that cannot be added is logged and reported by `flush()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from event_model import DocumentRouter
+
+from ._build import RunAdded, add_run
+from ._dataset import Dataset
+from ._frames import FileFrames, FrameReader
+from ._run_docs import RunDocuments
+
+logger = logging.getLogger("ml.data_engine")
+
+
+class DataEngineError(RuntimeError):
+    """Runs that could not be added to the dataset (uid: reason)."""
+
+
+class DataEngine(DocumentRouter):
+    """Subscribe to a RunEngine; every run that stops is added to `dataset_dir`."""
+
+    def __init__(self, dataset_dir: str | Path, reader: FrameReader | None = None) -> None:
+        super().__init__()
+        self.dataset = Dataset(dataset_dir)
+        self._reader = reader or FileFrames()
+        self._runs: dict[str, RunDocuments] = {}
+        self._run_of_descriptor: dict[str, str] = {}
+        self._run_of_resource: dict[str, str] = {}
+        self._queue: queue.Queue[tuple[RunDocuments, float] | None] = queue.Queue()
+        self._lock = threading.Condition()
+        self._pending = 0
+        self.added: list[RunAdded] = []
+        self.seconds_after_stop: dict[str, float] = {}
+        self.failures: dict[str, str] = {}
+        self._reported: set[str] = set()
+        self._thread = threading.Thread(target=self._loop, name="ml-data-engine", daemon=True)
+        self._thread.start()
+
+    # -- RunEngine thread: file documents --------------------------------------------
+    def start(self, doc: dict[str, Any]) -> None:
+        self._runs[doc["uid"]] = RunDocuments(start=doc)
+
+    def descriptor(self, doc: dict[str, Any]) -> None:
+        self._run_of_descriptor[doc["uid"]] = doc["run_start"]
+        self._file(doc["run_start"], "descriptor", doc)
+
+    def event(self, doc: dict[str, Any]) -> None:
+        self._file(self._run_of_descriptor.get(doc["descriptor"]), "event", doc)
+
+    def event_page(self, doc: dict[str, Any]) -> None:
+        self._file(self._run_of_descriptor.get(doc["descriptor"]), "event_page", doc)
+
+    def stream_resource(self, doc: dict[str, Any]) -> None:
+        self._run_of_resource[doc["uid"]] = doc["run_start"]
+        self._file(doc["run_start"], "stream_resource", doc)
+
+    def stream_datum(self, doc: dict[str, Any]) -> None:
+        self._file(self._run_of_descriptor.get(doc["descriptor"]), "stream_datum", doc)
+
+    def stop(self, doc: dict[str, Any]) -> None:
+        stopped = time.perf_counter()
+        run = self._runs.pop(doc["run_start"], None)
+        if run is None:
+            return
+        run.add("stop", doc)
+        self._run_of_descriptor = {d: r for d, r in self._run_of_descriptor.items() if r != run.uid}
+        self._run_of_resource = {s: r for s, r in self._run_of_resource.items() if r != run.uid}
+        with self._lock:
+            self._pending += 1
+        self._queue.put((run, stopped))
+
+    def _file(self, run_uid: str | None, name: str, doc: dict[str, Any]) -> None:
+        run = self._runs.get(run_uid) if run_uid is not None else None
+        if run is not None:
+            run.add(name, doc)
+
+    # -- worker thread ------------------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            run, stopped = item
+            try:
+                result = add_run(run, self._reader, self.dataset)
+                self.added.append(result)
+                self.seconds_after_stop[run.uid] = time.perf_counter() - stopped
+            except Exception as exc:
+                logger.exception("run %s not added to the dataset %s", run.uid, self.dataset.root)
+                self.failures[run.uid] = f"{type(exc).__name__}: {exc}"
+            finally:
+                with self._lock:
+                    self._pending -= 1
+                    self._lock.notify_all()
+
+    @property
+    def pending(self) -> int:
+        """Runs stopped and not yet added (or failed)."""
+        return self._pending
+
+    def flush(self, timeout_s: float = 60.0) -> list[RunAdded]:
+        """Wait until every run stopped so far is in the dataset; returns what was added.
+        Raises TimeoutError after `timeout_s`, DataEngineError naming runs that failed
+        (each is reported once)."""
+        deadline = time.monotonic() + timeout_s
+        with self._lock:
+            while self._pending:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(
+                        f"{self._pending} run(s) not in the dataset {self.dataset.root} "
+                        f"within {timeout_s} s"
+                    )
+                self._lock.wait(left)
+        new = {u: r for u, r in self.failures.items() if u not in self._reported}
+        self._reported.update(new)
+        if new:
+            lines = "; ".join(f"{u}: {r}" for u, r in new.items())
+            raise DataEngineError(f"run(s) not added to {self.dataset.root}: {lines}")
+        return list(self.added)
+
+    def close(self, timeout_s: float = 60.0) -> None:
+        """Finish the runs already stopped, then end the worker thread."""
+        try:
+            self.flush(timeout_s)
+        finally:
+            self._queue.put(None)
+            self._thread.join(timeout_s)
