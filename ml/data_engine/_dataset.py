@@ -102,9 +102,10 @@ def read_rows(path: Path) -> list[dict[str, str]]:
 
 
 def append_rows(path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> None:
-    """Append rows; a file written with fewer columns is rewritten with the union."""
+    """Append rows (a new file gets the header even with no rows); a file written with
+    fewer columns is rewritten with the union."""
     rows = [{k: _cell(v) for k, v in row.items()} for row in rows]
-    if not rows:
+    if not rows and path.exists():
         return
     header: list[str] = list(columns)
     if path.exists():

@@ -22,7 +22,14 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from ml.layout import IMAGES_DIR, KEYPOINTS_CSV, LABELS_DIR, METADATA_CSV
+from ml.layout import (
+    IMAGES_DIR,
+    KEYPOINT_COLUMNS,
+    KEYPOINTS_CSV,
+    LABELS_DIR,
+    METADATA_COLUMNS,
+    METADATA_CSV,
+)
 
 from ._dataset import append_rows, read_rows
 from ._records import ACCEPTED, CORRECTED, REJECTED
@@ -140,9 +147,9 @@ def _materialize(
             label = root / LABELS_DIR / image
             if label.exists():
                 _link(label, target / LABELS_DIR / image)
-        columns = list(rows[0]) if rows else []
+        columns = list(rows[0]) if rows else list(METADATA_COLUMNS)
         append_rows(target / METADATA_CSV, columns, [r for r in rows if r["image"] in chosen])
-        kp_columns = list(keypoints[0]) if keypoints else []
+        kp_columns = list(keypoints[0]) if keypoints else list(KEYPOINT_COLUMNS)
         append_rows(
             target / KEYPOINTS_CSV, kp_columns, [k for k in keypoints if k["image"] in chosen]
         )

@@ -44,18 +44,29 @@ class DataEngine(DocumentRouter):
         self._reader = reader or FileFrames()
         self._runs: dict[str, RunDocuments] = {}
         self._run_of_descriptor: dict[str, str] = {}
-        self._run_of_resource: dict[str, str] = {}
-        self._queue: queue.Queue[tuple[RunDocuments, float] | None] = queue.Queue()
+        self._queue: queue.Queue[RunDocuments | None] = queue.Queue()
         self._lock = threading.Condition()
         self._pending = 0
         self.added: list[RunAdded] = []
         self.seconds_after_stop: dict[str, float] = {}
         self.failures: dict[str, str] = {}
         self._reported: set[str] = set()
+        self._closed = False
         self._thread = threading.Thread(target=self._loop, name="ml-data-engine", daemon=True)
         self._thread.start()
 
     # -- RunEngine thread: file documents --------------------------------------------
+    def __call__(self, name: str, doc: dict, validate: bool = False) -> tuple[str, dict]:
+        # The experiment never stops for the data engine: a document it cannot file is
+        # logged and its run reported by flush().
+        try:
+            return super().__call__(name, doc, validate)
+        except Exception as exc:
+            run = doc.get("run_start") or self._run_of_descriptor.get(doc.get("descriptor", ""))
+            logger.exception("data engine: %s document of run %s not filed", name, run)
+            self.failures[str(run or doc.get("uid", "?"))] = f"{type(exc).__name__}: {exc}"
+            return name, doc
+
     def start(self, doc: dict[str, Any]) -> None:
         self._runs[doc["uid"]] = RunDocuments(start=doc)
 
@@ -70,23 +81,23 @@ class DataEngine(DocumentRouter):
         self._file(self._run_of_descriptor.get(doc["descriptor"]), "event_page", doc)
 
     def stream_resource(self, doc: dict[str, Any]) -> None:
-        self._run_of_resource[doc["uid"]] = doc["run_start"]
         self._file(doc["run_start"], "stream_resource", doc)
 
     def stream_datum(self, doc: dict[str, Any]) -> None:
         self._file(self._run_of_descriptor.get(doc["descriptor"]), "stream_datum", doc)
 
     def stop(self, doc: dict[str, Any]) -> None:
-        stopped = time.perf_counter()
         run = self._runs.pop(doc["run_start"], None)
         if run is None:
             return
         run.add("stop", doc)
         self._run_of_descriptor = {d: r for d, r in self._run_of_descriptor.items() if r != run.uid}
-        self._run_of_resource = {s: r for s, r in self._run_of_resource.items() if r != run.uid}
+        if self._closed:
+            logger.warning("run %s stopped after the data engine was closed: not added", run.uid)
+            return
         with self._lock:
             self._pending += 1
-        self._queue.put((run, stopped))
+        self._queue.put(run)
 
     def _file(self, run_uid: str | None, name: str, doc: dict[str, Any]) -> None:
         run = self._runs.get(run_uid) if run_uid is not None else None
@@ -96,14 +107,15 @@ class DataEngine(DocumentRouter):
     # -- worker thread ------------------------------------------------------------
     def _loop(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is None:
+            run = self._queue.get()
+            if run is None:
                 return
-            run, stopped = item
             try:
                 result = add_run(run, self._reader, self.dataset)
                 self.added.append(result)
-                self.seconds_after_stop[run.uid] = time.perf_counter() - stopped
+                # From the stop document's creation (wall clock) to the run on disk.
+                stop_time = float((run.stop or {}).get("time", "nan"))
+                self.seconds_after_stop[run.uid] = time.time() - stop_time
             except Exception as exc:
                 logger.exception("run %s not added to the dataset %s", run.uid, self.dataset.root)
                 self.failures[run.uid] = f"{type(exc).__name__}: {exc}"
@@ -143,5 +155,6 @@ class DataEngine(DocumentRouter):
         try:
             self.flush(timeout_s)
         finally:
+            self._closed = True
             self._queue.put(None)
             self._thread.join(timeout_s)

@@ -120,3 +120,18 @@ def test_an_aborted_detection_is_rejected_and_keeps_no_keypoint(RE, small_micros
     assert read_rows(root / KEYPOINTS_CSV) == []
     (detection,) = read_rows(root / DETECTIONS_CSV)
     assert detection["action"] == "abort" and detection["kept_x_px"] == ""
+
+
+def test_a_session_with_a_dataset_adds_every_run(tmp_path):
+    from plans import acquire_image
+    from profiles.session import start_session
+
+    s = start_session(store=False, progress=False, dataset_dir=tmp_path / "ds")
+    try:
+        md = {"site": "lamella_03"}
+        (uid,) = s.RE(acquire_image(s.microscope, "electron", md=md)).run_start_uids
+    finally:
+        s.close()  # finishes the runs already stopped
+    (row,) = read_rows(tmp_path / "ds" / METADATA_CSV)
+    assert (row["run_uid"], row["site"], row["beam"]) == (uid, "lamella_03", "electron")
+    assert (tmp_path / "ds" / IMAGES_DIR / row["image"]).is_file()
