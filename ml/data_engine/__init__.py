@@ -3,6 +3,7 @@ labelled dataset in the ``ml.layout`` layout, and train/test curation of it.
 Documents and arrays only: nothing here imports the devices or plans."""
 
 from ._build import RunAdded, add_run
+from ._csv import append_rows, read_rows
 from ._dataset import DETECTIONS_CSV, SUPERVISION_CSV, Dataset
 from ._frames import FileFrames, TiledFrames
 from ._run_docs import RunDocuments
@@ -23,8 +24,10 @@ __all__ = [
     "SplitConfig",
     "TiledFrames",
     "add_run",
+    "append_rows",
     "connect",
     "curate",
+    "read_rows",
     "replay",
     "run_documents",
     "select_runs",

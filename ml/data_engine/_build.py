@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._dataset import Dataset
+from ._extract import extract
 from ._frames import FrameReader
-from ._records import extract
 from ._run_docs import FrameRef, RunDocuments
 
 

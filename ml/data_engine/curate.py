@@ -31,7 +31,7 @@ from ml.layout import (
     METADATA_CSV,
 )
 
-from ._dataset import append_rows, read_rows
+from ._csv import append_rows, read_rows
 from ._records import ACCEPTED, CORRECTED, REJECTED
 
 SPLITS_CSV = "splits.csv"

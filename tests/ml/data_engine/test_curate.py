@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from ml.data_engine import SPLITS_CSV, SplitConfig, curate, split
-from ml.data_engine._dataset import append_rows, read_rows
+from ml.data_engine import SPLITS_CSV, SplitConfig, append_rows, curate, read_rows, split
 from ml.data_engine.cli import main
 from ml.layout import IMAGES_DIR, KEYPOINTS_CSV, LABELS_DIR, METADATA_COLUMNS, METADATA_CSV
 

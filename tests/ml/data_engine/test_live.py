@@ -12,8 +12,7 @@ import pytest
 import tifffile
 
 from fibsem_ophyd.supervision import Answer, CallbackSupervisor
-from ml.data_engine import DETECTIONS_CSV, SUPERVISION_CSV, DataEngine
-from ml.data_engine._dataset import read_rows
+from ml.data_engine import DETECTIONS_CSV, SUPERVISION_CSV, DataEngine, read_rows
 from ml.layout import IMAGES_DIR, KEYPOINTS_CSV, METADATA_COLUMNS, METADATA_CSV
 from plans.supervision import SupervisorAbort
 

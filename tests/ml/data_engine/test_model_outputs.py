@@ -21,8 +21,7 @@ from ophyd_async.core import StandardReadableFormat as Format
 
 from fibsem_ophyd.devices.frame_detector import FrameDetector, FrameSource
 from ml.classes import LAMELLA, LANDING_POST
-from ml.data_engine import DETECTIONS_CSV, DataEngine, DataEngineError
-from ml.data_engine._dataset import read_rows
+from ml.data_engine import DETECTIONS_CSV, DataEngine, DataEngineError, read_rows
 from ml.layout import KEYPOINTS_CSV, LABELS_DIR, METADATA_CSV
 from plans._md import plan_md
 from plans._run import run_decorator
