@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from ml.data_engine import DataEngine, Dataset, FileFrames, RunDocuments, add_run
+from ml.data_engine import DataEngine, DataEngineError, Dataset, FileFrames, RunDocuments, add_run
 from ml.data_engine.cli import main
 
 from .conftest import SITE, images_run
@@ -63,3 +63,12 @@ def test_curating_a_missing_folder_says_so(tmp_path):
 def test_curate_refuses_a_test_fraction_out_of_range(tmp_path, capsys):
     with pytest.raises(SystemExit, match="test_fraction"):
         main(["curate", "--dataset", str(tmp_path), "--test-fraction", "1.5"])
+
+
+def test_a_document_the_engine_cannot_file_never_stops_the_experiment(tmp_path):
+    engine = DataEngine(tmp_path / "ds")
+    name, _ = engine("descriptor", {"uid": "descriptor-without-run"})  # no run_start
+    assert name == "descriptor"  # handed on, nothing raised into the RunEngine
+    with pytest.raises(DataEngineError, match=r"descriptor-without-run.*KeyError"):
+        engine.flush()
+    engine.close()
