@@ -10,6 +10,7 @@ experiments become data.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from ._build import RunAdded, add_run
 from ._dataset import Dataset
 from ._frames import TiledFrames
 from ._run_docs import RunDocuments
+
+logger = logging.getLogger("ml.data_engine")
 
 
 def connect(uri: str, api_key: str | None = None) -> Any:
@@ -75,13 +78,22 @@ def replay(
     uids: Iterable[str] | None = None,
     where: Mapping[str, Any] | None = None,
 ) -> list[RunAdded]:
-    """Add runs of `catalog` to the dataset (runs still open, without a stop document,
-    are skipped; runs already in the dataset are left as they are)."""
+    """Add runs of `catalog` to the dataset; runs already in it are left as they are.
+    A run without a stop document is an error when named in `uids`, skipped (logged)
+    when found by `where` or when replaying everything."""
     runs = select_runs(catalog, uids, where)
+    open_runs = [r.metadata["start"]["uid"] for r in runs if not r.metadata.get("stop")]
+    if uids is not None and open_runs:
+        raise ValueError(
+            f"run(s) without a stop document (still running, or killed and not recovered "
+            f"yet): {', '.join(open_runs)}"
+        )
     dataset = Dataset(dataset_dir)
     added = []
     for run in runs:
-        if not run.metadata.get("stop"):
-            continue
-        added.append(add_run(run_documents(run), TiledFrames(run), dataset))
+        if run.metadata.get("stop"):
+            added.append(add_run(run_documents(run), TiledFrames(run), dataset))
+        else:
+            uid = run.metadata["start"]["uid"]
+            logger.info("run %s has no stop document yet: not replayed", uid)
     return added

@@ -84,3 +84,15 @@ def test_unknown_run_uid_is_refused_before_anything_is_written(shared_store, tmp
     with pytest.raises(KeyError, match="not in the catalog: no-such-run"):
         replay(shared_store.client(), tmp_path / "never", ["no-such-run"])
     assert not (tmp_path / "never").exists()
+
+
+def test_an_open_run_named_for_replay_is_refused(shared_store, tmp_path):
+    from bluesky_tiled_plugins import TiledWriter
+    from event_model import compose_run
+
+    start = compose_run(metadata={"lamella": SITE}).start_doc
+    # never stopped: as a run still going (no journal left behind in the shared store)
+    TiledWriter(shared_store.client())("start", start)
+    with pytest.raises(ValueError, match=f"without a stop document.*{start['uid']}"):
+        replay(shared_store.client(), tmp_path / "never", [start["uid"]])
+    assert not (tmp_path / "never").exists()
