@@ -41,21 +41,31 @@ def _read_all(
     return out
 
 
-def add_run(docs: RunDocuments, reader: FrameReader, dataset: Dataset) -> RunAdded:
-    """Add one finished run (stop document received) to `dataset`."""
+def add_run(
+    docs: RunDocuments,
+    reader: FrameReader,
+    dataset: Dataset,
+    images_written: frozenset[str] = frozenset(),
+    labels_written: frozenset[str] = frozenset(),
+) -> RunAdded:
+    """Add one finished run (stop document received) to `dataset`; the images and
+    labels named in `*_written` were already written while the run went on."""
     if docs.stop is None:
         raise ValueError(f"run {docs.uid} has no stop document yet; add it once it has ended")
     record = extract(docs)
     if record.uid in dataset.runs():
         return RunAdded(record.uid, False, 0, 0, 0, 0, 0)
-    frames = _read_all(
-        reader, [(im.name, im.stream, im.data_key, im.frame) for im in record.images]
-    )
+    todo = [im for im in record.images if im.name not in images_written]
+    frames = _read_all(reader, [(im.name, im.stream, im.data_key, im.frame) for im in todo])
     masks = _read_all(
         reader,
-        [(im.name, im.stream, im.mask_key, im.mask) for im in record.images if im.mask is not None],
+        [
+            (im.name, im.stream, im.mask_key, im.mask)
+            for im in record.images
+            if im.mask is not None and im.name not in labels_written
+        ],
     )
-    written = dataset.write_run(record, frames, masks)
+    written = dataset.write_run(record, frames, masks, labels_written)
     keypoints = sum(im.keypoint(d) is not None for im in record.images for d in im.detections)
     return RunAdded(
         uid=record.uid,

@@ -29,7 +29,7 @@ from ml.layout import (
 )
 
 from ._csv import append_rows, read_rows
-from ._records import ImageRecord, RunRecord
+from ._records import RunRecord
 from ._rows import (
     DETECTION_COLUMNS,
     METADATA_EXTRA,
@@ -53,14 +53,11 @@ def _write_tiff(path: Path, array: np.ndarray) -> None:
     os.replace(tmp, path)
 
 
-def check_image(name: str, frame: np.ndarray, image: ImageRecord) -> np.ndarray:
+def check_image(name: str, frame: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     if frame.dtype not in IMAGE_DTYPES:
         raise ValueError(f"{name}: image dtype {frame.dtype} is not uint8 or uint16")
-    if frame.shape != (image.height_px, image.width_px):
-        raise ValueError(
-            f"{name}: frame shape {frame.shape} differs from its data key's "
-            f"{(image.height_px, image.width_px)}"
-        )
+    if frame.shape != shape:
+        raise ValueError(f"{name}: frame shape {frame.shape} differs from its data key's {shape}")
     return frame
 
 
@@ -102,33 +99,50 @@ class Dataset:
             self._runs = {r["run_uid"] for r in rows if r.get("run_uid")}
         return self._runs
 
+    def write_image(self, name: str, frame: np.ndarray, shape: tuple[int, int]) -> Path:
+        """Check and write one image (while its run is still going); returns its path."""
+        check_image(name, frame, shape)
+        self.images_dir.mkdir(parents=True, exist_ok=True)
+        _write_tiff(self.images_dir / name, frame)
+        return self.images_dir / name
+
+    def write_label(self, name: str, mask: np.ndarray, shape: tuple[int, int]) -> Path:
+        """Check and write one class mask; returns its path."""
+        checked = check_mask(name, mask, shape)
+        self.labels_dir.mkdir(parents=True, exist_ok=True)
+        _write_tiff(self.labels_dir / name, checked)
+        return self.labels_dir / name
+
     def write_run(
         self,
         record: RunRecord,
         frames: dict[str, np.ndarray],
         masks: dict[str, np.ndarray],
+        labels_written: frozenset[str] = frozenset(),
     ) -> bool:
-        """Write `record` with its frames (and masks) by image name; False if the run is
-        already in the dataset."""
+        """Write `record`: the images in `frames` and masks in `masks` (by image name;
+        images not in `frames` were written during the run, as were `labels_written`),
+        then its CSV rows. False if the run is already in the dataset."""
         if record.uid in self.runs():
             return False
-        for image in record.images:
-            check_image(image.name, frames[image.name], image)
-        checked = {n: check_mask(n, m, frames[n].shape) for n, m in masks.items()}
+        shapes = {im.name: (im.height_px, im.width_px) for im in record.images}
+        for name, frame in frames.items():
+            check_image(name, frame, shapes[name])
+        checked = {n: check_mask(n, m, shapes[n]) for n, m in masks.items()}
         self.images_dir.mkdir(parents=True, exist_ok=True)
         if checked:
             self.labels_dir.mkdir(parents=True, exist_ok=True)
-        for image in record.images:
-            _write_tiff(self.images_dir / image.name, frames[image.name])
-            if image.name in checked:
-                _write_tiff(self.labels_dir / image.name, checked[image.name])
+        for name, frame in frames.items():
+            _write_tiff(self.images_dir / name, frame)
+        for name, mask in checked.items():
+            _write_tiff(self.labels_dir / name, mask)
         append_rows(self.root / DETECTIONS_CSV, DETECTION_COLUMNS, detection_rows(record))
         append_rows(self.root / SUPERVISION_CSV, SUPERVISION_COLUMNS, answer_rows(record))
         append_rows(self.root / KEYPOINTS_CSV, KEYPOINT_COLUMNS, keypoint_rows(record))
         append_rows(
             self.root / METADATA_CSV,
             METADATA_COLUMNS + METADATA_EXTRA,
-            metadata_rows(record, set(checked)),
+            metadata_rows(record, set(checked) | labels_written),
         )
         self.runs().add(record.uid)
         return True

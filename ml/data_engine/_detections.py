@@ -24,6 +24,25 @@ def is_frame_key(data_key: dict[str, Any]) -> bool:
     return str(data_key.get("external", "")).startswith("STREAM") and len(shape) == 2
 
 
+def split_frame_keys(descriptor: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(image keys, mask keys) of a descriptor: its external 2-D data keys."""
+    frames = [k for k, dk in descriptor["data_keys"].items() if is_frame_key(dk)]
+    masks = [k for k in frames if k.endswith(conv.MASK_SUFFIXES)]
+    return [k for k in frames if k not in masks], masks
+
+
+def mask_of(key: str, pictures: list[str], masks: list[str]) -> str:
+    """The mask key of image `key` ("" when none): the event's mask when it has one
+    image, else the mask named after the image (``fib`` -> ``fib_mask``)."""
+    mine = [m for m in masks if len(pictures) == 1 or m.startswith(f"{key}_")]
+    return mine[0] if mine else ""
+
+
+def image_name(uid: str, stream: str, key: str, seq: int) -> str:
+    """The file name of an image in images/ (and of its mask in labels/)."""
+    return f"{uid}_{stream}_{key}_{seq:04d}.tif"
+
+
 def frame_shape(data_key: dict[str, Any]) -> tuple[int, int]:
     h, w = [int(n) for n in data_key["shape"] if n != 1][-2:]
     return h, w

@@ -6,7 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from . import _conventions as conv
-from ._detections import beam_settings, device_detections, frame_shape, is_frame_key
+from ._detections import (
+    beam_settings,
+    device_detections,
+    frame_shape,
+    image_name,
+    mask_of,
+    split_frame_keys,
+)
 from ._records import Answer, ImageRecord, RunRecord
 from ._run_docs import RunDocuments
 from ._supervision import attach, supervision_answer
@@ -33,10 +40,6 @@ def _provenance(docs: RunDocuments) -> dict[str, Any]:
     }
 
 
-def _image_name(uid: str, stream: str, key: str, seq: int) -> str:
-    return f"{uid}_{stream}_{key}_{seq:04d}.tif"
-
-
 def extract(docs: RunDocuments) -> RunRecord:
     """Images, detections and answers of a run, with its provenance."""
     provenance = _provenance(docs)
@@ -47,9 +50,8 @@ def extract(docs: RunDocuments) -> RunRecord:
         descriptor = docs.descriptors[event["descriptor"]]
         stream = str(descriptor.get("name", "primary"))
         data_keys: dict[str, Any] = descriptor["data_keys"]
-        frames = [k for k, dk in data_keys.items() if is_frame_key(dk)]
-        masks = [k for k in frames if k.endswith(conv.MASK_SUFFIXES)]
-        pictures = [k for k in frames if k not in masks]
+        pictures, masks = split_frame_keys(descriptor)
+        frames = pictures + masks
         objects: dict[str, list[str]] = descriptor.get("object_keys", {})
         event_images: list[ImageRecord] = []
         for key in pictures:
@@ -60,13 +62,12 @@ def extract(docs: RunDocuments) -> RunRecord:
                     f"run {docs.uid}: event {seq} of stream {stream!r} has no "
                     f"stream datum for its frame {key!r}"
                 )
-            mine = [m for m in masks if len(pictures) == 1 or m.startswith(f"{key}_")]
-            mask_key = mine[0] if mine else ""
+            mask_key = mask_of(key, pictures, masks)
             beam, hfw, pixel = beam_settings(key, event, descriptor, docs.start)
             h, w = frame_shape(data_keys[key])
             event_images.append(
                 ImageRecord(
-                    name=_image_name(docs.uid, stream, key, seq),
+                    name=image_name(docs.uid, stream, key, seq),
                     stream=stream,
                     data_key=key,
                     seq_num=seq,

@@ -5,11 +5,12 @@
     ...
     engine.flush()  # wait until every run stopped so far is in the dataset
 
-Documents are filed per run in the RunEngine's thread (cheap: no I/O); when a run's
-stop document arrives, the run is handed to a background thread that reads its frames
-(from the detectors' HDF5 files, by default) and writes images, masks, keypoints, the
-supervisor's answers and the provenance (``ml.data_engine._dataset``). The RunEngine
-never waits for it. A run that cannot be added is logged and reported by `flush()`.
+Documents are filed per run in the RunEngine's thread (cheap: no I/O). A background
+thread writes each frame (and mask) as its event arrives, read from the detector's HDF5
+file (``_stream``); when the run's stop document arrives, it writes what is left: the
+keypoints, the supervisor's answers and the provenance (``ml.data_engine._dataset``).
+The RunEngine never waits for it. A run that cannot be added is logged, its files
+removed, and reported by `flush()`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ._build import RunAdded, add_run
 from ._dataset import Dataset
 from ._frames import FileFrames, FrameReader
 from ._run_docs import RunDocuments
+from ._stream import FrameJob, FrameStreamer
 
 logger = logging.getLogger("ml.data_engine")
 
@@ -42,9 +44,15 @@ class DataEngine(DocumentRouter):
         super().__init__()
         self.dataset = Dataset(dataset_dir)
         self._reader = reader or FileFrames()
+        # Frames are written as they come when read from the detectors' files.
+        self._streamer = (
+            FrameStreamer(self.dataset, self._reader)
+            if isinstance(self._reader, FileFrames)
+            else None
+        )
         self._runs: dict[str, RunDocuments] = {}
         self._run_of_descriptor: dict[str, str] = {}
-        self._queue: queue.Queue[RunDocuments | None] = queue.Queue()
+        self._queue: queue.Queue[RunDocuments | FrameJob | None] = queue.Queue()
         self._lock = threading.Condition()
         self._pending = 0
         self.added: list[RunAdded] = []
@@ -75,22 +83,26 @@ class DataEngine(DocumentRouter):
         self._file(doc["run_start"], "descriptor", doc)
 
     def event(self, doc: dict[str, Any]) -> None:
-        self._file(self._run_of_descriptor.get(doc["descriptor"]), "event", doc)
-
-    def event_page(self, doc: dict[str, Any]) -> None:
-        self._file(self._run_of_descriptor.get(doc["descriptor"]), "event_page", doc)
+        run = self._file(self._run_of_descriptor.get(doc["descriptor"]), "event", doc)
+        if run is not None and self._streamer is not None and not self._closed:
+            for job in self._streamer.jobs(run, doc):
+                self._queue.put(job)
 
     def stream_resource(self, doc: dict[str, Any]) -> None:
         self._file(doc["run_start"], "stream_resource", doc)
 
     def stream_datum(self, doc: dict[str, Any]) -> None:
-        self._file(self._run_of_descriptor.get(doc["descriptor"]), "stream_datum", doc)
+        run = self._file(self._run_of_descriptor.get(doc["descriptor"]), "stream_datum", doc)
+        if run is not None and self._streamer is not None:
+            self._streamer.locate(run, doc)
 
     def stop(self, doc: dict[str, Any]) -> None:
         run = self._runs.pop(doc["run_start"], None)
         if run is None:
             return
         run.add("stop", doc)
+        if self._streamer is not None:
+            self._streamer.forget(run)
         self._run_of_descriptor = {d: r for d, r in self._run_of_descriptor.items() if r != run.uid}
         if self._closed:
             logger.warning("run %s stopped after the data engine was closed: not added", run.uid)
@@ -99,30 +111,50 @@ class DataEngine(DocumentRouter):
             self._pending += 1
         self._queue.put(run)
 
-    def _file(self, run_uid: str | None, name: str, doc: dict[str, Any]) -> None:
+    def _file(self, run_uid: str | None, name: str, doc: dict[str, Any]) -> RunDocuments | None:
         run = self._runs.get(run_uid) if run_uid is not None else None
         if run is not None:
             run.add(name, doc)
+        return run
 
     # -- worker thread ------------------------------------------------------------
     def _loop(self) -> None:
         while True:
-            run = self._queue.get()
-            if run is None:
+            item = self._queue.get()
+            if item is None:
                 return
+            if isinstance(item, FrameJob):
+                if self._streamer is not None:
+                    self._streamer.write(item)
+                continue
+            run = item
             try:
-                result = add_run(run, self._reader, self.dataset)
-                self.added.append(result)
-                # From the stop document's creation (wall clock) to the run on disk.
-                stop_time = float((run.stop or {}).get("time", "nan"))
-                self.seconds_after_stop[run.uid] = time.time() - stop_time
+                self._add(run)
             except Exception as exc:
                 logger.exception("run %s not added to the dataset %s", run.uid, self.dataset.root)
                 self.failures[run.uid] = f"{type(exc).__name__}: {exc}"
+                if self._streamer is not None:
+                    self._streamer.discard(run.uid)
+                    self._streamer.done(run.uid)
             finally:
                 with self._lock:
                     self._pending -= 1
                     self._lock.notify_all()
+
+    def _add(self, run: RunDocuments) -> None:
+        images: frozenset[str] = frozenset()
+        labels: frozenset[str] = frozenset()
+        if self._streamer is not None:
+            problem = self._streamer.failed.get(run.uid)
+            if problem is not None:
+                raise RuntimeError(f"a frame could not be written: {problem}")
+            images, labels = self._streamer.written(run.uid)
+        self.added.append(add_run(run, self._reader, self.dataset, images, labels))
+        if self._streamer is not None:
+            self._streamer.done(run.uid)
+        # From the stop document's creation (wall clock) to the run on disk.
+        stop_time = float((run.stop or {}).get("time", "nan"))
+        self.seconds_after_stop[run.uid] = time.time() - stop_time
 
     @property
     def pending(self) -> int:

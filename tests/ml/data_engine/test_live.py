@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 import bluesky.plan_stubs as bps
+import bluesky.preprocessors as bpp
 import h5py
 import numpy as np
 import pytest
@@ -14,6 +15,9 @@ import tifffile
 from fibsem_ophyd.supervision import Answer, CallbackSupervisor
 from ml.data_engine import DETECTIONS_CSV, SUPERVISION_CSV, DataEngine, read_rows
 from ml.layout import IMAGES_DIR, KEYPOINTS_CSV, METADATA_COLUMNS, METADATA_CSV
+from plans._md import plan_md
+from plans._run import run_decorator
+from plans.imaging import read_image
 from plans.supervision import SupervisorAbort
 
 from .conftest import SITE, images_run, site_run
@@ -134,3 +138,26 @@ def test_a_session_with_a_dataset_adds_every_run(tmp_path):
     (row,) = read_rows(tmp_path / "ds" / METADATA_CSV)
     assert (row["run_uid"], row["site"], row["beam"]) == (uid, "lamella_03", "electron")
     assert (tmp_path / "ds" / IMAGES_DIR / row["image"]).is_file()
+
+
+def test_frames_are_written_while_the_run_goes_on(RE, small_microscope, engine):
+    m = small_microscope
+    images = engine.dataset.images_dir
+    during: list[tuple[list[str], bool]] = []
+
+    @bpp.stage_decorator([m.fib])
+    @run_decorator(md=plan_md(m, "streamed", {}, {"lamella": SITE}))
+    def run():
+        yield from read_image(m, "ion")
+        for _ in range(100):  # up to 10 s for the engine's thread to write it
+            if images.exists() and any(images.iterdir()):
+                break
+            yield from bps.sleep(0.1)
+        metadata = (engine.dataset.root / METADATA_CSV).exists()
+        during.append((sorted(p.name for p in images.iterdir()), metadata))
+        yield from read_image(m, "ion")
+
+    (uid,) = RE(run()).run_start_uids
+    engine.flush()
+    assert during == [([f"{uid}_primary_fib_0001.tif"], False)]  # rows come at the stop
+    assert len(read_rows(engine.dataset.root / METADATA_CSV)) == 2

@@ -107,4 +107,6 @@ def test_a_mask_outside_the_class_indices_is_refused(RE, small_microscope, frame
     with pytest.raises(DataEngineError, match=rf"{uid}.*mask values 0\.\.9 outside .*0\.\.5"):
         engine.flush()
     engine.close()
-    assert not (engine.dataset.root / METADATA_CSV).exists()  # nothing of that run written
+    root = engine.dataset.root
+    assert not (root / METADATA_CSV).exists()  # nothing of that run kept
+    assert not any(root.rglob("*.tif"))  # frames written while it went on are removed
