@@ -2,7 +2,7 @@
 run complete in the dataset.
 
     python benchmarks/bench_data_engine.py [--num 100] [--repeats 5] [--resolution 768x512]
-                                           [--no-store]
+                                           [--no-store] [--no-stream]
 
 Each run takes `num` FIB frames of the twin at `resolution` (uint8), each event with the
 site detection of that frame (so every image has a keypoint and a detection row), and
@@ -71,6 +71,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="runs timed")
     parser.add_argument("--resolution", default="768x512")
     parser.add_argument("--no-store", action="store_true", help="no tiled store subscribed")
+    parser.add_argument("--no-stream", action="store_true", help="write frames at the stop")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-data-engine-"))
 
@@ -93,7 +94,7 @@ def main() -> None:
         RE(set_imaging(m, "ion", resolution=args.resolution))
         if store is not None:
             store.subscribe(RE)
-        engine = DataEngine(work / "dataset")
+        engine = DataEngine(work / "dataset", stream=not args.no_stream)
         RE.subscribe(engine)
         RE(frames_run(m, 3))  # warm up imports, files, the engine
         engine.flush()
@@ -115,7 +116,8 @@ def main() -> None:
     keypoints = len((work / "dataset" / KEYPOINTS_CSV).read_text().splitlines()) - 1
     print(
         f"twin FIB frames {args.resolution} uint8, {args.num} frames/run with detections, "
-        f"{args.repeats} runs, store {'off' if args.no_store else 'on'}"
+        f"{args.repeats} runs, store {'off' if args.no_store else 'on'}, frames written "
+        f"{'at the stop' if args.no_stream else 'during the run'}"
     )
     print(f"acquisition (RunEngine) : {statistics.median(run_s):8.2f} s/run (median)")
     print(

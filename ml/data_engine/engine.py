@@ -38,16 +38,21 @@ class DataEngineError(RuntimeError):
 
 
 class DataEngine(DocumentRouter):
-    """Subscribe to a RunEngine; every run that stops is added to `dataset_dir`."""
+    """Subscribe to a RunEngine; every run that stops is added to `dataset_dir`. With
+    `stream` (the default) frames are written while the run goes on; `reader` is where
+    frames come from (default: the detectors' HDF5 files)."""
 
-    def __init__(self, dataset_dir: str | Path, reader: FrameReader | None = None) -> None:
+    def __init__(
+        self, dataset_dir: str | Path, reader: FrameReader | None = None, stream: bool = True
+    ) -> None:
         super().__init__()
         self.dataset = Dataset(dataset_dir)
         self._reader = reader or FileFrames()
-        # Frames are written as they come when read from the detectors' files.
+        # Frames are written as they come (`stream`) when read from the detectors' files;
+        # otherwise all at the stop.
         self._streamer = (
             FrameStreamer(self.dataset, self._reader)
-            if isinstance(self._reader, FileFrames)
+            if stream and isinstance(self._reader, FileFrames)
             else None
         )
         self._runs: dict[str, RunDocuments] = {}
