@@ -25,6 +25,7 @@ from fibsem_ophyd.supervision import Question
 from fibsem_ophyd.values import typed_model
 
 from ._run import CONTROL
+from .checkpoints import checkpoint_each_run
 from .lamella import align_to_reference, centre_on_site, goto, take_reference
 from .landing import landing_stage, liftout_stage
 from .liftout import LiftoutProgress
@@ -189,7 +190,8 @@ def autolamella(
                 if stage == "liftout" and not lam.failed and not lam.done("landing"):
                     yield from run_stage(microscope, exp, name, protocol, "landing", progress)
 
-    yield from bpp.finalize_wrapper(stages(), lambda: make_safe(microscope))
+    # Checkpoints between runs: a pause anywhere replays only within the current run.
+    yield from bpp.finalize_wrapper(checkpoint_each_run(stages()), lambda: make_safe(microscope))
     return exp
 
 

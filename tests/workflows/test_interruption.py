@@ -60,13 +60,6 @@ def _event(presser: Presser, stream_prefix: str):
     return when
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug (issue 7 note): in about one run in five, the pause that lands as "
-    "take_reference triggers the FIB detector makes its replayed reference event cover two "
-    "frames ('Received multiple indices in a stream_datum'), and the site fails with that "
-    "reason (flagged, not silent)",
-)
 def test_pause_and_resume_anywhere_finishes_the_lamella(RE, frames_dir, tmp_path):
     m = make_microscope(frames_dir, milling_time_scale=0.002, **DRIFTING_TWIN)
     sites = {"lamella_01": m.sites["lamella_01"]}
