@@ -1,0 +1,56 @@
+"""Small Qt helpers for the control widgets: a status line that shows a refusal as a
+message (never a traceback), number fields with units, and submitting a request with
+its outcome reported in the status line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from qtpy.QtWidgets import QDoubleSpinBox, QLabel
+
+from ..runner import PlanOutcome, PlanRequest
+
+
+class StatusLine(QLabel):
+    def __init__(self) -> None:
+        super().__init__("")
+        self.setWordWrap(True)
+
+    def info(self, text: str) -> None:
+        self.setStyleSheet("")
+        self.setText(text)
+
+    def error(self, text: str) -> None:
+        self.setStyleSheet("color: #ff6060;")
+        self.setText(text)
+
+
+def number(value: float, low: float, high: float, decimals: int, suffix: str) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setDecimals(decimals)
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setSuffix(f" {suffix}")
+    box.setKeyboardTracking(False)
+    return box
+
+
+def submit(
+    widget: Any,
+    request: PlanRequest,
+    then: Callable[[PlanOutcome], None] | None = None,
+) -> None:
+    """Submit through the widget's context; the status line says what runs and how it
+    ended (the plan's own message on a refusal)."""
+    widget.status.info(f"{request.title}: running…")
+
+    def report(outcome: PlanOutcome) -> None:
+        if outcome.ok:
+            widget.status.info(f"{request.title}: done")
+        else:
+            widget.status.error(f"{request.title} refused/failed: {outcome.error}")
+        if then is not None:
+            then(outcome)
+
+    widget.context.bridge.submit(request, report)

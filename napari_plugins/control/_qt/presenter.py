@@ -1,0 +1,112 @@
+"""Frames as napari image layers in metres (SEM at the origin, FIB to its right), the
+newest detections as a points layer, and double-clicks on an image turned into an
+image-plane offset for whoever listens (the movement widget)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import napari
+import numpy as np
+
+from ..frames import Detection, Frame
+from ..image_plane import image_centre_world, offset_of_world, placements
+from .bridge import RunnerBridge
+
+LAYER_NAMES = {"sem": "SEM", "fib": "FIB"}
+DETECTIONS = "detections"
+
+DoubleClick = Callable[[str, float, float, bool], None]
+"""(beam, dx_m, dy_m, alt) of a double-click on an image."""
+
+
+class LayerPresenter:
+    def __init__(self, viewer: napari.Viewer, bridge: RunnerBridge) -> None:
+        self.viewer = viewer
+        self.frames: dict[str, Frame] = {}
+        self.on_double_click: DoubleClick | None = None
+        self.on_error: Callable[[str], None] | None = None
+        bridge.frame.connect(self.show_frame)
+        bridge.detections.connect(self.show_detections)
+        viewer.scale_bar.visible = True
+
+    def layer_name(self, detector: str) -> str:
+        return LAYER_NAMES.get(detector, detector)
+
+    def translate(self, detector: str) -> tuple[float, float]:
+        fields = {d: (f.image.shape, f.pixel_size_m) for d, f in self.frames.items()}
+        return placements(fields)[detector]
+
+    def centre(self, detector: str) -> tuple[float, float]:
+        f = self.frames[detector]
+        return image_centre_world(f.image.shape, f.pixel_size_m, self.translate(detector))
+
+    def detector_of_beam(self, beam: str) -> str:
+        for d, f in self.frames.items():
+            if f.beam == beam:
+                return d
+        raise ValueError(f"no {beam} image yet: acquire one first")
+
+    def show_frame(self, frame: Frame) -> None:
+        first = not self.frames
+        self.frames[frame.detector] = frame
+        for detector, f in self.frames.items():
+            name = self.layer_name(detector)
+            scale = (f.pixel_size_m, f.pixel_size_m)
+            if name in self.viewer.layers:
+                layer = self.viewer.layers[name]
+                if detector == frame.detector:
+                    layer.data = f.image
+                    layer.metadata = f.metadata
+                layer.scale, layer.translate = scale, self.translate(detector)
+            else:
+                layer = self.viewer.add_image(
+                    f.image, name=name, scale=scale, translate=self.translate(detector),
+                    metadata=f.metadata, colormap="gray", units=("m", "m"),
+                )  # fmt: skip
+                layer.mouse_double_click_callbacks.append(self._double_click)
+                self.viewer.layers.move(self.viewer.layers.index(layer), 0)
+            if detector == frame.detector:
+                layer.contrast_limits = (float(np.min(f.image)), float(np.max(f.image)) + 1e-9)
+        if first:
+            self.viewer.reset_view()
+
+    def show_detections(self, detections: list[Detection]) -> None:
+        points, names = [], []
+        for d in detections:
+            f = self.frames.get(d.detector)
+            if f is None:
+                continue
+            t = self.translate(d.detector)
+            points.append((t[0] + d.y_px * f.pixel_size_m, t[1] + d.x_px * f.pixel_size_m))
+            names.append(d.name)
+        if not points:
+            return
+        size = 12 * min(f.pixel_size_m for f in self.frames.values())
+        if DETECTIONS in self.viewer.layers:
+            layer = self.viewer.layers[DETECTIONS]
+            layer.data = np.array(points)
+            layer.features = {"name": names}
+        else:
+            self.viewer.add_points(
+                np.array(points), name=DETECTIONS, size=size, face_color="#ff3030",
+                features={"name": names}, text={"string": "{name}", "color": "yellow"},
+                units=("m", "m"),
+            )  # fmt: skip
+
+    def offset_in(self, detector: str, world_rc: tuple[float, float]) -> tuple[float, float]:
+        f = self.frames[detector]
+        return offset_of_world(world_rc, self.centre(detector), f.image.shape, f.pixel_size_m)
+
+    def _double_click(self, layer, event) -> None:
+        detector = layer.metadata.get("detector", "")
+        if detector not in self.frames or self.on_double_click is None:
+            return
+        world = tuple(float(v) for v in event.position[-2:])
+        try:
+            dx, dy = self.offset_in(detector, world)  # type: ignore[arg-type]
+        except ValueError as err:
+            if self.on_error is not None:
+                self.on_error(str(err))
+            return
+        self.on_double_click(self.frames[detector].beam, dx, dy, "Alt" in event.modifiers)

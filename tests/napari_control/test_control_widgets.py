@@ -1,0 +1,183 @@
+"""The control widgets driven as a user would (set values, click, double-click on an
+image), against the twin through a real in-process RunEngine."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from qtpy.QtCore import Qt
+
+from napari_plugins.control import InProcessRunner
+from napari_plugins.control._qt.control_widget import MicroscopeControlWidget
+from napari_plugins.control._qt.live_view import LiveViewWidget
+
+from .conftest import save_screenshot
+
+
+@pytest.fixture
+def runner(twin):
+    RE, m = twin
+    r = InProcessRunner(RE, m)
+    yield r
+    r.close()
+
+
+def _click(qtbot, button):
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def _idle(qtbot, runner, widget, timeout_ms=60_000):
+    runner.wait_idle(timeout_ms / 1000)
+    qtbot.waitUntil(lambda: "running" not in widget.status.text(), timeout=timeout_ms)
+
+
+def _double_click(layer, world_rc, alt=False):
+    event = SimpleNamespace(position=world_rc, modifiers=("Alt",) if alt else ())
+    for callback in layer.mouse_double_click_callbacks:
+        callback(layer, event)
+
+
+def test_imaging_movement_and_live_view(viewer, qtbot, runner, twin, tmp_path):
+    _, m = twin
+    control = MicroscopeControlWidget(viewer, runner)
+    live = LiveViewWidget(viewer, runner)
+    viewer.window.add_dock_widget(control, name="Microscope control")
+    viewer.window.add_dock_widget(live, name="Live view")
+    imaging, movement = control.imaging, control.movement
+
+    # imaging: 384x256 ion image at 100 µm, then both beams
+    imaging.beam.setCurrentText("ion")
+    imaging.hfw_um.setValue(100.0)
+    imaging.resolution.setCurrentText("384x256")
+    imaging.dwell_us.setValue(0.1)
+    _click(qtbot, imaging.acquire_button)
+    _click(qtbot, imaging.both_button)
+    _idle(qtbot, runner, imaging)
+    qtbot.waitUntil(lambda: {"SEM", "FIB"} <= {layer.name for layer in viewer.layers})
+    fib = viewer.layers["FIB"]
+    assert fib.scale[-1] == pytest.approx(100e-6 / 384)  # metres per pixel
+    assert fib.metadata["beam"] == "ion" and "t" in fib.metadata["stage"]
+    assert fib.data.shape == (256, 384)
+    assert [r.plan for r in runner.received if r.plan != "read_status"] == [
+        "set_and_acquire", "acquire_both"]  # fmt: skip
+    assert live.frames_seen == 3 and "fib" in live.frame_label.text()
+
+    # bad input: a field width the ion column does not have -> a message, nothing set
+    imaging.hfw_um.setValue(5000.0)
+    _click(qtbot, imaging.apply_button)
+    _idle(qtbot, runner, imaging)
+    assert "hfw" in imaging.status.text() and "Traceback" not in imaging.status.text()
+    assert m.backend.ion.hfw_m == pytest.approx(100e-6)
+
+    # relative move: 5 µm in x
+    before = m.backend.world.stage_readback()
+    movement.relative["x_m"].setValue(5.0)
+    _click(qtbot, movement.move_by_button)
+    _idle(qtbot, runner, movement)
+    after = m.backend.world.stage_readback()
+    assert after.x_m - before.x_m == pytest.approx(5e-6, abs=1e-9)
+    qtbot.waitUntil(
+        lambda: "x 5.000 µm" in movement.readout.text() or "x" in movement.readout.text()
+    )
+
+    # absolute move out of the limits: refused with the axis named, nothing moves
+    movement.absolute["x_m"].setValue(900_000.0)
+    _click(qtbot, movement.move_to_button)
+    _idle(qtbot, runner, movement)
+    assert "refused" in movement.status.text() and "x" in movement.status.text()
+    assert m.backend.world.stage_readback() == after
+
+    # double-click right of the FIB image centre: stable_move brings it to the centre
+    cy, cx = control.movement.context.presenter.centre("fib")
+    _double_click(fib, (cy, cx + 10e-6))
+    _idle(qtbot, runner, movement)
+    stable = next(r for r in reversed(runner.received) if r.plan == "stable_move")
+    assert stable.kwargs["beam"] == "ion"
+    assert stable.kwargs["dx_m"] == pytest.approx(10e-6, rel=0.02)
+    assert abs(stable.kwargs["dy_m"]) < 1e-7
+    moved = m.backend.world.stage_readback()
+    assert moved.x_m != pytest.approx(after.x_m, abs=1e-7)
+
+    # Alt + double-click above the centre in the ion image: vertical_move
+    _double_click(fib, (cy - 4e-6, cx), alt=True)
+    _idle(qtbot, runner, movement)
+    vertical = (
+        runner.received[-2] if runner.received[-1].plan == "read_status" else runner.received[-1]
+    )
+    assert vertical.plan == "vertical_move" and vertical.kwargs["dy_m"] == pytest.approx(
+        4e-6, rel=0.05
+    )
+    assert m.backend.world.stage_readback().z_m != pytest.approx(moved.z_m, abs=1e-9)
+
+    # named positions: remember here, go elsewhere, come back
+    movement.name.setText("here")
+    _click(qtbot, movement.remember_button)
+    _idle(qtbot, runner, movement)
+    here = m.sites["here"]
+    qtbot.waitUntil(lambda: movement.positions.findText("here") >= 0)
+    movement.positions.setCurrentText("lamella_01")
+    _click(qtbot, movement.go_button)
+    _idle(qtbot, runner, movement)
+    movement.positions.setCurrentText("here")
+    _click(qtbot, movement.go_button)
+    _idle(qtbot, runner, movement)
+    back = m.backend.world.stage_readback()
+    assert back.x_m == pytest.approx(here.x_m, abs=1e-6)
+    control.tabs.setCurrentWidget(movement)
+    save_screenshot(viewer, control, "microscope-control", tmp_path)
+    save_screenshot(viewer, live, "live-view", tmp_path)
+
+
+def test_milling_needles_and_chamber(viewer, qtbot, runner, twin, tmp_path):
+    _, m = twin
+    control = MicroscopeControlWidget(viewer, runner)
+    viewer.window.add_dock_widget(control, name="Microscope control")
+    milling, needles, chamber = control.milling, control.needles, control.chamber
+
+    # without an ion image there is nothing to draw over: said, not raised
+    _click(qtbot, milling.add_button)
+    assert "no ion image" in milling.status.text()
+
+    qtbot.waitUntil(lambda: control.movement.positions.findText("lamella_01") >= 0)
+    control.movement.positions.setCurrentText("lamella_01")
+    _click(qtbot, control.movement.go_button)
+    control.imaging.beam.setCurrentText("ion")
+    control.imaging.hfw_um.setValue(80.0)
+    _click(qtbot, control.imaging.acquire_button)
+    _idle(qtbot, runner, control.imaging)
+    qtbot.waitUntil(lambda: "FIB" in viewer.layers)
+
+    _click(qtbot, milling.add_button)
+    layer = viewer.layers["milling patterns"]
+    assert len(layer.data) == 1
+    (pattern,) = milling.patterns()
+    assert pattern.width_m == pytest.approx(10e-6) and abs(pattern.x_m) < 1e-12
+    milling.depth_um.setValue(0.5)
+    milling.current_na.setValue(2.0)
+    assert "estimated time:" in milling.estimate.text()
+    seconds = float(milling.estimate.text().split(":")[1].split()[0])
+    assert seconds == pytest.approx(milling.stage().estimated_time_s(), rel=1e-3) and seconds > 0
+    _click(qtbot, milling.run_button)
+    _idle(qtbot, runner, milling, 120_000)
+    assert milling.status.text() == "milling: done", milling.status.text()
+    assert milling.progress.value() == 100
+    ran = next(r for r in runner.received if r.plan == "run_milling")
+    assert ran.kwargs["stages"][0]["parameters"]["milling_current_a"] == pytest.approx(2e-9)
+    assert m.backend.world.specimen.patches  # material was removed on the twin
+
+    # the needle in, then venting is refused by the interlock: a message in the widget
+    _click(qtbot, needles.insert_button)
+    _idle(qtbot, runner, needles)
+    assert m.backend.manipulator.inserted
+    qtbot.waitUntil(lambda: "manipulator: inserted" in needles.readout.text())
+    _click(qtbot, chamber.vent_button)
+    _idle(qtbot, runner, chamber)
+    assert "refused" in chamber.status.text() and "manipulator is inserted" in chamber.status.text()
+    assert "Traceback" not in chamber.status.text()
+    assert m.backend.world.chamber.pressure_pa < 1.0  # still pumped
+    _click(qtbot, needles.retract_button)
+    _idle(qtbot, runner, needles)
+    assert not m.backend.manipulator.inserted
+    control.tabs.setCurrentWidget(milling)
+    save_screenshot(viewer, control, "milling", tmp_path)
