@@ -52,7 +52,8 @@ def display() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def twin(tmp_path_factory):
-    """(RunEngine, microscope) on the twin, both beams at 384x256."""
+    """(RunEngine, microscope) on the twin, both beams at 384x256 and 80 µm (the twin
+    builds its scene once per field width: the tests keep to this one)."""
     from fibsem_ophyd.connect import connect_microscope
 
     RE = RunEngine({}, call_returns_result=True, context_managers=[])
@@ -61,7 +62,10 @@ def twin(tmp_path_factory):
     from plans import set_imaging
 
     for beam in ("electron", "ion"):
-        RE(set_imaging(m, beam, resolution="384x256", dwell_time_s=1e-7))
+        RE(set_imaging(m, beam, resolution="384x256", dwell_time_s=1e-7, hfw_m=80e-6))
+    from plans.stubs import read_pose
+
+    m.sites["start"] = RE(read_pose(m)).plan_result  # where the scene is already rendered
     yield RE, m
     if RE.state not in ("idle", "panicked"):
         RE.halt()

@@ -46,9 +46,9 @@ def test_imaging_movement_and_live_view(viewer, qtbot, runner, twin, tmp_path):
     viewer.window.add_dock_widget(live, name="Live view")
     imaging, movement = control.imaging, control.movement
 
-    # imaging: 384x256 ion image at 100 µm, then both beams
+    # imaging: 384x256 ion image at 80 µm, then both beams
     imaging.beam.setCurrentText("ion")
-    imaging.hfw_um.setValue(100.0)
+    imaging.hfw_um.setValue(80.0)
     imaging.resolution.setCurrentText("384x256")
     imaging.dwell_us.setValue(0.1)
     _click(qtbot, imaging.acquire_button)
@@ -56,7 +56,7 @@ def test_imaging_movement_and_live_view(viewer, qtbot, runner, twin, tmp_path):
     _idle(qtbot, runner, imaging)
     qtbot.waitUntil(lambda: {"SEM", "FIB"} <= {layer.name for layer in viewer.layers})
     fib = viewer.layers["FIB"]
-    assert fib.scale[-1] == pytest.approx(100e-6 / 384)  # metres per pixel
+    assert fib.scale[-1] == pytest.approx(80e-6 / 384)  # metres per pixel
     assert fib.metadata["beam"] == "ion" and "t" in fib.metadata["stage"]
     assert fib.data.shape == (256, 384)
     assert [r.plan for r in runner.received if r.plan != "read_status"] == [
@@ -68,7 +68,7 @@ def test_imaging_movement_and_live_view(viewer, qtbot, runner, twin, tmp_path):
     _click(qtbot, imaging.apply_button)
     _idle(qtbot, runner, imaging)
     assert "hfw" in imaging.status.text() and "Traceback" not in imaging.status.text()
-    assert m.backend.ion.hfw_m == pytest.approx(100e-6)
+    assert m.backend.ion.hfw_m == pytest.approx(80e-6)
 
     # relative move: 5 µm in x
     before = m.backend.world.stage_readback()
@@ -139,8 +139,8 @@ def test_milling_needles_and_chamber(viewer, qtbot, runner, twin, tmp_path):
     _click(qtbot, milling.add_button)
     assert "no ion image" in milling.status.text()
 
-    qtbot.waitUntil(lambda: control.movement.positions.findText("lamella_01") >= 0)
-    control.movement.positions.setCurrentText("lamella_01")
+    qtbot.waitUntil(lambda: control.movement.positions.findText("start") >= 0)
+    control.movement.positions.setCurrentText("start")
     _click(qtbot, control.movement.go_button)
     control.imaging.beam.setCurrentText("ion")
     control.imaging.hfw_um.setValue(80.0)
