@@ -1,0 +1,1 @@
+"""Qt widgets of the napari plugin: thin layers over ``napari_plugins.labelling``."""
