@@ -3,22 +3,35 @@ image), against the twin through a real in-process RunEngine."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
+import bluesky.preprocessors as bpp
+import numpy as np
 import pytest
-from qtpy.QtCore import Qt
+from qtpy.QtCore import QPoint, Qt
 
-from napari_plugins.control import InProcessRunner
+from napari_plugins.control import InProcessRunner, PlanRequest
 from napari_plugins.control._qt.control_widget import MicroscopeControlWidget
 from napari_plugins.control._qt.live_view import LiveViewWidget
+from napari_plugins.control._qt.presenter import DETECTIONS
+from napari_plugins.control.catalogue import CATALOGUE
+from plans.site_finding import _detect
 
 from .conftest import save_screenshot
+
+
+def _detect_in_run(m, beam="ion"):
+    """What the workflow does to find a site: an image and the feature detector's result
+    in one event (plans.site_finding), here in a run of its own."""
+    staged = bpp.stage_wrapper(_detect(m, beam), [m.detector(beam)])
+    return bpp.run_wrapper(staged, md={"plan_name": "detect"})
 
 
 @pytest.fixture
 def runner(twin):
     RE, m = twin
-    r = InProcessRunner(RE, m)
+    r = InProcessRunner(RE, m, catalogue={**CATALOGUE, "detect": _detect_in_run})
+    docs: list[tuple[str, dict]] = []
+    r.subscribe(lambda name, doc: docs.append((name, doc)))
+    r.docs = docs  # type: ignore[attr-defined]
     yield r
     r.close()
 
@@ -32,10 +45,15 @@ def _idle(qtbot, runner, widget, timeout_ms=60_000):
     qtbot.waitUntil(lambda: "running" not in widget.status.text(), timeout=timeout_ms)
 
 
-def _double_click(layer, world_rc, alt=False):
-    event = SimpleNamespace(position=world_rc, modifiers=("Alt",) if alt else ())
-    for callback in layer.mouse_double_click_callbacks:
-        callback(layer, event)
+def _double_click(qtbot, viewer, world_rc, alt=False):
+    """A real double-click (Alt held or not) on the canvas where world (row, col) is."""
+    canvas = viewer.window._qt_viewer.canvas
+    view = canvas.view
+    x, y = (view.transform * view.scene.transform).map([world_rc[1], world_rc[0]])[:2]
+    modifier = Qt.KeyboardModifier.AltModifier if alt else Qt.KeyboardModifier.NoModifier
+    qtbot.mouseDClick(
+        canvas.native, Qt.MouseButton.LeftButton, modifier, QPoint(round(x), round(y))
+    )
 
 
 def test_imaging_movement_and_live_view(viewer, qtbot, runner, twin, tmp_path):
@@ -63,6 +81,21 @@ def test_imaging_movement_and_live_view(viewer, qtbot, runner, twin, tmp_path):
         "set_and_acquire", "acquire_both"]  # fmt: skip
     assert live.frames_seen == 3 and "fib" in live.frame_label.text()
 
+    # the live view follows any run: a detection is drawn where the event puts it
+    shown = fib.data.copy()
+    runner.submit(PlanRequest("detect"))
+    runner.wait_idle(60)
+    qtbot.waitUntil(lambda: DETECTIONS in viewer.layers and live.frames_seen == 4)
+    (event,) = [
+        d["data"] for n, d in runner.docs if n == "event" and "fib_features-x_px" in d["data"]
+    ]
+    (point,) = viewer.layers[DETECTIONS].data
+    top, left = fib.translate
+    assert point == pytest.approx([top + event["fib_features-y_px"] * fib.scale[0],
+                                   left + event["fib_features-x_px"] * fib.scale[1]])  # fmt: skip
+    assert "fib_features" in live.detections.item(0).text()
+    assert not np.array_equal(fib.data, shown)  # the run's new frame replaced the old one
+
     # bad input: a field width the ion column does not have -> a message, nothing set
     imaging.hfw_um.setValue(5000.0)
     _click(qtbot, imaging.apply_button)
@@ -89,8 +122,10 @@ def test_imaging_movement_and_live_view(viewer, qtbot, runner, twin, tmp_path):
     assert m.backend.world.stage_readback() == after
 
     # double-click right of the FIB image centre: stable_move brings it to the centre
+    viewer.layers.selection.active = fib  # pan/zoom mode: a double-click centres
+    zoom = viewer.camera.zoom
     cy, cx = control.movement.context.presenter.centre("fib")
-    _double_click(fib, (cy, cx + 10e-6))
+    _double_click(qtbot, viewer, (cy, cx + 10e-6))
     _idle(qtbot, runner, movement)
     stable = next(r for r in reversed(runner.received) if r.plan == "stable_move")
     assert stable.kwargs["beam"] == "ion"
@@ -98,9 +133,10 @@ def test_imaging_movement_and_live_view(viewer, qtbot, runner, twin, tmp_path):
     assert abs(stable.kwargs["dy_m"]) < 1e-7
     moved = m.backend.world.stage_readback()
     assert moved.x_m != pytest.approx(after.x_m, abs=1e-7)
+    assert viewer.camera.zoom == pytest.approx(zoom)  # centred, not zoomed
 
     # Alt + double-click above the centre in the ion image: vertical_move
-    _double_click(fib, (cy - 4e-6, cx), alt=True)
+    _double_click(qtbot, viewer, (cy - 4e-6, cx), alt=True)
     _idle(qtbot, runner, movement)
     vertical = (
         runner.received[-2] if runner.received[-1].plan == "read_status" else runner.received[-1]
@@ -144,6 +180,8 @@ def test_milling_needles_and_chamber(viewer, qtbot, runner, twin, tmp_path):
     _click(qtbot, control.movement.go_button)
     control.imaging.beam.setCurrentText("ion")
     control.imaging.hfw_um.setValue(80.0)
+    control.imaging.resolution.setCurrentText("384x256")
+    control.imaging.dwell_us.setValue(0.1)
     _click(qtbot, control.imaging.acquire_button)
     _idle(qtbot, runner, control.imaging)
     qtbot.waitUntil(lambda: "FIB" in viewer.layers)

@@ -70,7 +70,7 @@ def test_runner_refusals_are_messages_and_frames_come_from_documents(twin):
         PlanRequest("move_absolute", {"x_m": 1.0}, "too far"),
         PlanRequest("set_imaging", {"beam": "ion", "hfw_m": 5.0}),
         PlanRequest("no_such_plan", {}),
-        PlanRequest("acquire_image", {"beam": "ion"}),
+        PlanRequest("set_and_acquire", {"beam": "ion", "resolution": "384x256", "hfw_m": 80e-6}),
     ]
     for r in requests:
         runner.submit(r, outcomes.append)

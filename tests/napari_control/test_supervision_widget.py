@@ -44,7 +44,7 @@ def test_supervision_keyboard_accept_reset_abort(viewer, qtbot, twin, tmp_path):
     viewer.window.add_dock_widget(widget, name="Supervision")
     outcomes = []
     try:
-        runner.submit(PlanRequest("acquire_image", {"beam": "ion"}))
+        runner.submit(PlanRequest("set_and_acquire", {"beam": "ion", "resolution": "384x256"}))
         runner.submit(PlanRequest("supervised_patterns"), outcomes.append)
         qtbot.waitUntil(lambda: widget.question is not None, timeout=60_000)
         assert "rough" in widget.title.text()

@@ -1,29 +1,18 @@
-"""Small Qt helpers for the control widgets: a status line that shows a refusal as a
-message (never a traceback), number fields with units, and submitting a request with
-its outcome reported in the status line."""
+"""Small Qt helpers for the control widgets: number fields with units, and submitting a
+request with its outcome reported in the widget's status line (the shared `StatusLine`:
+a refusal is a message, never a traceback)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from qtpy.QtWidgets import QDoubleSpinBox, QLabel
+from qtpy.QtWidgets import QDoubleSpinBox
 
+from ..._qt.common import StatusLine
 from ..runner import PlanOutcome, PlanRequest
 
-
-class StatusLine(QLabel):
-    def __init__(self) -> None:
-        super().__init__("")
-        self.setWordWrap(True)
-
-    def info(self, text: str) -> None:
-        self.setStyleSheet("")
-        self.setText(text)
-
-    def error(self, text: str) -> None:
-        self.setStyleSheet("color: #ff6060;")
-        self.setText(text)
+__all__ = ["StatusLine", "number", "submit"]
 
 
 def number(value: float, low: float, high: float, decimals: int, suffix: str) -> QDoubleSpinBox:

@@ -1,6 +1,10 @@
 """Frames as napari image layers in metres (SEM at the origin, FIB to its right), the
 newest detections as a points layer, and double-clicks on an image turned into an
-image-plane offset for whoever listens (the movement widget)."""
+image-plane offset for whoever listens (the movement widget).
+
+A double-click on one of the microscope's images (with nothing being edited: no layer
+active, or the active one in pan/zoom mode) is a request to centre that point; it
+replaces napari's double-click zoom there. Elsewhere napari zooms as usual."""
 
 from __future__ import annotations
 
@@ -29,6 +33,12 @@ class LayerPresenter:
         bridge.frame.connect(self.show_frame)
         bridge.detections.connect(self.show_detections)
         viewer.scale_bar.visible = True
+        callbacks = viewer.mouse_double_click_callbacks
+        self._napari_zoom = next((c for c in callbacks if c.__name__ == "double_click_to_zoom"),
+                                 None)  # fmt: skip
+        if self._napari_zoom is not None:
+            callbacks.remove(self._napari_zoom)
+        callbacks.insert(0, self._double_click)
 
     def layer_name(self, detector: str) -> str:
         return LAYER_NAMES.get(detector, detector)
@@ -64,7 +74,6 @@ class LayerPresenter:
                     f.image, name=name, scale=scale, translate=self.translate(detector),
                     metadata=f.metadata, colormap="gray", units=("m", "m"),
                 )  # fmt: skip
-                layer.mouse_double_click_callbacks.append(self._double_click)
                 self.viewer.layers.move(self.viewer.layers.index(layer), 0)
             if detector == frame.detector:
                 layer.contrast_limits = (float(np.min(f.image)), float(np.max(f.image)) + 1e-9)
@@ -94,19 +103,32 @@ class LayerPresenter:
                 units=("m", "m"),
             )  # fmt: skip
 
-    def offset_in(self, detector: str, world_rc: tuple[float, float]) -> tuple[float, float]:
-        f = self.frames[detector]
-        return offset_of_world(world_rc, self.centre(detector), f.image.shape, f.pixel_size_m)
+    def detector_at(self, world_rc: tuple[float, float]) -> str | None:
+        """The detector whose image covers the world point (row, col metres), if any."""
+        for detector, f in self.frames.items():
+            (top, left), (h, w) = self.translate(detector), f.image.shape
+            rows, cols = (
+                (top, top + (h - 1) * f.pixel_size_m),
+                (left, left + (w - 1) * f.pixel_size_m),
+            )
+            if rows[0] <= world_rc[0] <= rows[1] and cols[0] <= world_rc[1] <= cols[1]:
+                return detector
+        return None
 
-    def _double_click(self, layer, event) -> None:
-        detector = layer.metadata.get("detector", "")
-        if detector not in self.frames or self.on_double_click is None:
+    def _double_click(self, viewer, event) -> None:
+        world = (float(event.position[-2]), float(event.position[-1]))
+        active = viewer.layers.selection.active
+        editing = active is not None and active.mode != "pan_zoom"
+        detector = self.detector_at(world)
+        if editing or detector is None or self.on_double_click is None:
+            if self._napari_zoom is not None:
+                self._napari_zoom(viewer, event)
             return
-        world = tuple(float(v) for v in event.position[-2:])
+        f = self.frames[detector]
         try:
-            dx, dy = self.offset_in(detector, world)  # type: ignore[arg-type]
-        except ValueError as err:
+            dx, dy = offset_of_world(world, self.centre(detector), f.image.shape, f.pixel_size_m)
+        except ValueError as err:  # rounding at the edge: said, nothing moves
             if self.on_error is not None:
                 self.on_error(str(err))
             return
-        self.on_double_click(self.frames[detector].beam, dx, dy, "Alt" in event.modifiers)
+        self.on_double_click(f.beam, dx, dy, "Alt" in event.modifiers)
