@@ -204,6 +204,22 @@ def test_milling_needles_and_chamber(viewer, qtbot, runner, twin, tmp_path):
     assert ran.kwargs["stages"][0]["parameters"]["milling_current_a"] == pytest.approx(2e-9)
     assert m.backend.world.specimen.patches  # material was removed on the twin
 
+    # a mill that takes a while (the twin paced in wall time), stopped from the widget
+    # once it is under way: the run ends 'abort', the bar stays where the mill was
+    world, params = m.backend.world, m.backend.world.params
+    world.params = params.model_copy(update={"milling_time_scale": 30.0 / seconds})
+    try:
+        _click(qtbot, milling.run_button)
+        qtbot.waitUntil(lambda: milling.progress.value() > 0, timeout=30_000)
+        _click(qtbot, milling.stop_button)
+        _idle(qtbot, runner, milling)
+    finally:
+        world.params = params
+    assert milling.status.text() == "milling: stopped (milling stopped from the widget)"
+    assert 0 < milling.progress.value() < 100
+    stops = [d for n, d in runner.docs if n == "stop"]
+    assert stops[-1]["exit_status"] == "abort"
+
     # the needle in, then venting is refused by the interlock: a message in the widget
     _click(qtbot, needles.insert_button)
     _idle(qtbot, runner, needles)
@@ -217,5 +233,15 @@ def test_milling_needles_and_chamber(viewer, qtbot, runner, twin, tmp_path):
     _click(qtbot, needles.retract_button)
     _idle(qtbot, runner, needles)
     assert not m.backend.manipulator.inserted
+
+    # GIS: a short deposition (one plan: insert, open, retract, images before and after)
+    needles.duration_s.setValue(0.5)
+    _click(qtbot, needles.deposit_button)
+    _idle(qtbot, runner, needles)
+    assert needles.status.text() == "GIS deposition: done", needles.status.text()
+    starts = [d for n, d in runner.docs if n == "start"]
+    assert [d.get("plan_name") for d in starts if "gis" in d.get("plan_name", "")] == [
+        "gis_deposition"]  # fmt: skip
+    qtbot.waitUntil(lambda: "GIS: retracted" in needles.readout.text())
     control.tabs.setCurrentWidget(milling)
     save_screenshot(viewer, control, "milling", tmp_path)

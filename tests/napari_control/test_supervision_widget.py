@@ -32,7 +32,10 @@ def _catalogue():
 
 
 def _key(qtbot, viewer, key):
-    qtbot.keyClick(viewer.window._qt_window, key)
+    """A key pressed with the focus on the canvas, where it is after editing a layer."""
+    canvas = viewer.window._qt_viewer.canvas.native
+    canvas.setFocus()
+    qtbot.keyClick(canvas, key)
 
 
 def test_supervision_keyboard_accept_reset_abort(viewer, qtbot, twin, tmp_path):
@@ -77,18 +80,35 @@ def test_supervision_keyboard_accept_reset_abort(viewer, qtbot, twin, tmp_path):
         assert Question.model_validate_json(supervision[-1]["supervisor-asked"]).patterns
         assert PATTERNS not in viewer.layers  # cleared once answered
 
-        # a point question with a problem: the point is shown, Escape aborts the plan
+        # a point question with a problem: the proposed point is shown where the plan
+        # put it; dragged 1 µm right and Return: the plan receives that correction
         runner.submit(PlanRequest("point_question"), outcomes.append)
         qtbot.waitUntil(lambda: widget.question is not None, timeout=60_000)
         assert "0.41" in widget.problem.text()
         (point,) = viewer.layers[PROPOSAL].data
         cy, cx = widget.context.presenter.centre("fib")
         assert point[1] - cx == pytest.approx(3e-6) and cy - point[0] == pytest.approx(-1e-6)
-        _key(qtbot, viewer, Qt.Key.Key_Escape)
+        viewer.layers[PROPOSAL].data = [point + np.array([0.0, 1e-6])]
+        _key(qtbot, viewer, Qt.Key.Key_Return)
         runner.wait_idle(60)
         qtbot.waitUntil(lambda: len(outcomes) == 2)
-        assert not outcomes[1].ok and "supervisor aborted" in outcomes[1].error
-        assert _events(docs, "supervision")[-1]["supervisor-action"] == "abort"
+        answer = outcomes[1].result
+        assert (answer.action, answer.dx_m, answer.dy_m) == ("move", pytest.approx(1e-6), 0.0)
+        assert _events(docs, "supervision")[-1]["supervisor-dx_m"] == pytest.approx(1e-6)
+
+        # asked again, left as proposed: Return accepts; then Escape aborts the plan
+        runner.submit(PlanRequest("point_question"), outcomes.append)
+        qtbot.waitUntil(lambda: widget.question is not None, timeout=60_000)
+        _key(qtbot, viewer, Qt.Key.Key_Return)
+        runner.submit(PlanRequest("point_question"), outcomes.append)
+        qtbot.waitUntil(lambda: len(outcomes) == 3 and widget.question is not None)
+        assert outcomes[2].result.action == "accept"
+        _key(qtbot, viewer, Qt.Key.Key_Escape)
+        runner.wait_idle(60)
+        qtbot.waitUntil(lambda: len(outcomes) == 4)
+        assert not outcomes[3].ok and "supervisor aborted" in outcomes[3].error
+        assert [e["supervisor-action"] for e in _events(docs, "supervision")] == [
+            "move", "move", "accept", "abort"]  # fmt: skip
     finally:
         runner.close()
         m.supervisor.use(AutoSupervisor())

@@ -37,6 +37,8 @@ def submit(
     def report(outcome: PlanOutcome) -> None:
         if outcome.ok:
             widget.status.info(f"{request.title}: done")
+        elif outcome.exit_status == "abort":
+            widget.status.error(f"{request.title}: stopped ({outcome.error})")
         else:
             widget.status.error(f"{request.title} refused/failed: {outcome.error}")
         if then is not None:
