@@ -39,7 +39,7 @@ def twin(tmp_path_factory):
     wire_detectors(m)  # the workflow's feature detection, for the live view's overlay
 
     for beam in ("electron", "ion"):
-        RE(set_imaging(m, beam, resolution="384x256", dwell_time_s=1e-7, hfw_m=80e-6))
+        RE(set_imaging(m, beam, resolution="384x256", dwell_time_s=1e-6, hfw_m=80e-6))
     from plans.stubs import read_pose
 
     m.sites["start"] = RE(read_pose(m)).plan_result  # where the scene is already rendered

@@ -64,11 +64,15 @@ def test_imaging_movement_and_live_view(viewer, qtbot, runner, twin, tmp_path):
     viewer.window.add_dock_widget(live, name="Live view")
     imaging, movement = control.imaging, control.movement
 
+    # the imaging form starts from the microscope's settings (the twin is at 384x256)
+    qtbot.waitUntil(lambda: imaging.resolution.currentText() == "384x256")
+    assert imaging.hfw_um.value() == pytest.approx(80.0)
+
     # imaging: 384x256 ion image at 80 µm, then both beams
     imaging.beam.setCurrentText("ion")
     imaging.hfw_um.setValue(80.0)
     imaging.resolution.setCurrentText("384x256")
-    imaging.dwell_us.setValue(0.1)
+    imaging.dwell_us.setValue(1.0)
     _click(qtbot, imaging.acquire_button)
     _click(qtbot, imaging.both_button)
     _idle(qtbot, runner, imaging)
@@ -110,9 +114,7 @@ def test_imaging_movement_and_live_view(viewer, qtbot, runner, twin, tmp_path):
     _idle(qtbot, runner, movement)
     after = m.backend.world.stage_readback()
     assert after.x_m - before.x_m == pytest.approx(5e-6, abs=1e-9)
-    qtbot.waitUntil(
-        lambda: "x 5.000 µm" in movement.readout.text() or "x" in movement.readout.text()
-    )
+    qtbot.waitUntil(lambda: f"x {after.x_m * 1e6:.3f} µm" in movement.readout.text())
 
     # absolute move out of the limits: refused with the axis named, nothing moves
     movement.absolute["x_m"].setValue(900_000.0)
@@ -181,7 +183,7 @@ def test_milling_needles_and_chamber(viewer, qtbot, runner, twin, tmp_path):
     control.imaging.beam.setCurrentText("ion")
     control.imaging.hfw_um.setValue(80.0)
     control.imaging.resolution.setCurrentText("384x256")
-    control.imaging.dwell_us.setValue(0.1)
+    control.imaging.dwell_us.setValue(1.0)
     _click(qtbot, control.imaging.acquire_button)
     _idle(qtbot, runner, control.imaging)
     qtbot.waitUntil(lambda: "FIB" in viewer.layers)

@@ -23,11 +23,16 @@ class ControlContext:
 _contexts: dict[int, ControlContext] = {}
 
 
+def _unwrapped(viewer: napari.Viewer) -> napari.Viewer:
+    """The viewer itself: napari hands each plugin widget its own public-only proxy of it."""
+    return getattr(viewer, "__wrapped__", viewer)
+
+
 def control_context(viewer: napari.Viewer, runner: PlanRunner | None = None) -> ControlContext:
     """The viewer's context, made on first use with `runner` (default: `current_runner()`)."""
-    key = id(viewer)
+    key = id(_unwrapped(viewer))
     ctx = _contexts.get(key)
-    stale = ctx is None or ctx.presenter.viewer is not viewer
+    stale = ctx is None or _unwrapped(ctx.presenter.viewer) is not _unwrapped(viewer)
     if stale or (runner is not None and ctx.runner is not runner):
         chosen = runner or current_runner()
         bridge = RunnerBridge(chosen)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import napari
 from qtpy.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
-from ..runner import PlanRequest, PlanRunner
+from ..runner import PlanOutcome, PlanRequest, PlanRunner
 from .common import StatusLine, number, submit
 from .context import control_context
 
@@ -48,6 +48,26 @@ class ImagingWidget(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.status)
         layout.addStretch()
+        self._beams: dict[str, dict] = {}  # each beam's settings, from the last read-out
+        self.beam.currentTextChanged.connect(self._fill)
+        self.context.bridge.submit(PlanRequest("read_status", {}, "read status"), self._show)
+
+    def _show(self, outcome: PlanOutcome) -> None:
+        """Start from the microscope's present settings (a read-out plan's result)."""
+        if not outcome.ok:
+            self.status.error(f"read-out failed: {outcome.error}")
+            return
+        self._beams = {beam: outcome.result[beam] for beam in ("electron", "ion")}
+        self._fill(self.beam.currentText())
+
+    def _fill(self, beam: str) -> None:
+        settings = self._beams.get(beam)
+        if not settings:
+            return
+        self.hfw_um.setValue(settings["hfw_m"] * 1e6)
+        self.resolution.setCurrentText(str(settings["resolution"]))
+        self.dwell_us.setValue(settings["dwell_time_s"] * 1e6)
+        self.detector.setCurrentText(str(settings.get("detector_type") or ""))
 
     def settings(self) -> dict[str, object]:
         out: dict[str, object] = {

@@ -48,7 +48,10 @@ class LiveViewWidget(QWidget):
         self.frames_seen += 1
         hfw = frame.settings.get("hfw_m")
         hfw_text = f"hfw {hfw * 1e6:.1f} µm, " if isinstance(hfw, float) else ""
-        pose = ", ".join(f"{k} {v:.4g}" for k, v in frame.stage.items())
+        pose = ", ".join(
+            f"{k} {v * 1e6:.2f} µm" if k in ("x", "y", "z") else f"{k} {v:.2f}°"
+            for k, v in sorted(frame.stage.items(), key=lambda kv: "xyzrt".find(kv[0]))
+        )  # the stage's readables: x, y, z in metres, r, t in degrees
         self.frame_label.setText(
             f"{frame.detector} ({frame.beam}) {frame.image.shape[1]}x{frame.image.shape[0]}, "
             f"{hfw_text}stream {frame.stream} | stage {pose}"

@@ -30,6 +30,7 @@ class MovementWidget(QWidget):
         super().__init__()
         self.context = control_context(napari_viewer, runner)
         self.readout = QLabel("stage: (refresh)")
+        self.readout.setWordWrap(True)
         self.status = StatusLine()
         grid = QGridLayout()
         self.relative, self.absolute = {}, {}

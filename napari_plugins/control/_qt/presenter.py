@@ -99,7 +99,9 @@ class LayerPresenter:
         else:
             self.viewer.add_points(
                 np.array(points), name=DETECTIONS, size=size, face_color="#ff3030",
-                features={"name": names}, text={"string": "{name}", "color": "yellow"},
+                features={"name": names}, border_color="white",
+                text={"string": "{name}", "color": "yellow", "size": 9, "anchor": "lower_left",
+                      "translation": (-size, size)},
                 units=("m", "m"),
             )  # fmt: skip
 

@@ -52,6 +52,9 @@ class SupervisionWidget(QWidget):
         self.problem = QLabel("")
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #ffb000;")
+        lines = self.title.fontMetrics().lineSpacing()
+        self.title.setMinimumHeight(3 * lines)  # a wrapped label in a dock is sized short
+        self.problem.setMinimumHeight(2 * lines)
         self.note = QLineEdit()
         self.note.setPlaceholderText("note (optional)")
         self.accept_button = QPushButton("Accept [Return]")
@@ -74,7 +77,8 @@ class SupervisionWidget(QWidget):
         keys = ((Qt.Key.Key_Return, self.accept), (Qt.Key.Key_Enter, self.accept),
                 (Qt.Key.Key_R, self.reset), (Qt.Key.Key_Escape, self.abort))  # fmt: skip
         for key, action in keys:
-            shortcut = QShortcut(QKeySequence(key), self.viewer.window._qt_window)
+            # the widget's window is napari's once docked: the keys work from the canvas
+            shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
             shortcut.activated.connect(action)
             self._shortcuts.append(shortcut)
@@ -103,7 +107,7 @@ class SupervisionWidget(QWidget):
                 self._centre = (0.0, 0.0)
         self.reset()
         self._enable(True)
-        self.viewer.window._qt_window.activateWindow()
+        self.window().activateWindow()
 
     def _proposed(self) -> tuple[np.ndarray | None, list[np.ndarray]]:
         q = self.question
