@@ -17,6 +17,7 @@ from fibsem_ophyd.config import MicroscopeConfig, load_config
 from fibsem_ophyd.connect import connect_microscope
 from fibsem_ophyd.devices.microscope import Microscope
 from fibsem_ophyd.storage import EmbeddedStore, StorageSettings
+from ml.data_engine import DataEngine
 
 from .detectors import wire_detectors
 from .keypoints import wire_keypoints
@@ -31,6 +32,7 @@ class Session:
     config: MicroscopeConfig
     store: EmbeddedStore | None
     tokens: list[int] = field(default_factory=list)
+    data_engine: DataEngine | None = None
 
     def catalog(self) -> Any:
         """The tiled catalog of this session's store (after everything written so far
@@ -41,8 +43,12 @@ class Session:
         return self.store.client()
 
     def close(self) -> None:
-        if self.store is not None:
-            self.store.stop()
+        try:
+            if self.data_engine is not None:
+                self.data_engine.close()
+        finally:
+            if self.store is not None:
+                self.store.stop()
 
 
 def start_session(
@@ -55,13 +61,16 @@ def start_session(
     call_returns_result: bool = True,
     accept_fingerprint_mismatch: bool = False,
     keypoint_model: str | Path | None = None,
+    dataset_dir: str | Path | None = None,
 ) -> Session:
     """Connect the configured microscope (the twin by default) and wire the RunEngine
     to the embedded store and a progress display. A microscope that does not match the
     configuration's fingerprint is refused unless `accept_fingerprint_mismatch`.
     `keypoint_model` (a segmentation checkpoint or ONNX file) adds keypoint processors
-    (`microscope.sem_keypoints`, `fib_keypoints`) running it."""
+    (`microscope.sem_keypoints`, `fib_keypoints`) running it. With `dataset_dir`, the
+    data engine adds every run to that dataset (ml/data_engine)."""
     cfg = config if isinstance(config, MicroscopeConfig) else load_config(config)
+    engine = DataEngine(dataset_dir) if dataset_dir is not None else None  # checked first
     RE = RunEngine({}, call_returns_result=call_returns_result)
     the_store: EmbeddedStore | None = None
     path_provider = None
@@ -81,12 +90,17 @@ def start_session(
     except BaseException:
         if the_store is not None:  # a refused connection leaves no server behind
             the_store.stop()
+        if engine is not None:
+            engine.close()
         raise
     wire_detectors(microscope)
     install_halt_safety(RE, microscope)
     session = Session(RE=RE, microscope=microscope, config=cfg, store=the_store)
     if the_store is not None:
         session.tokens.append(the_store.subscribe(RE))
+    if engine is not None:
+        session.data_engine = engine
+        session.tokens.append(RE.subscribe(engine))
     if progress:
         session.tokens.append(RE.subscribe(RunProgress()))
     return session

@@ -10,6 +10,20 @@ import pytest
 from bluesky import RunEngine
 from ophyd_async.core import StaticPathProvider, UUIDFilenameProvider
 
+from fibsem_ophyd.storage import EmbeddedStore
+
+
+@pytest.fixture(scope="session")
+def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
+    """One tiled server (127.0.0.1) for the tests that only write and read runs (start-up
+    takes seconds): storage and the data engine's replay."""
+    store = EmbeddedStore(data_dir=tmp_path_factory.mktemp("store"))
+    try:
+        store.start()
+        yield store
+    finally:
+        store.stop()
+
 
 @pytest.fixture
 def RE() -> Iterator[RunEngine]:

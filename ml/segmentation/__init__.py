@@ -1,4 +1,5 @@
-"""Segmentation: smp models, training from YAML, checkpoints, ``load_model``, ONNX export.
+"""Segmentation: smp models, training from YAML, checkpoints (.pt or safetensors),
+``load_model`` (smp / ONNX / nnU-Net), ONNX export, evaluation, nnU-Net v2 conversion.
 
 Needs the ``ml`` extra (torch, segmentation-models-pytorch, onnxruntime).
 """

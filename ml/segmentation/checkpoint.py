@@ -1,7 +1,9 @@
 """Checkpoints that explain themselves and load without running pickled code.
 
 A checkpoint is a plain dict saved with ``torch.save`` and read back with
-``torch.load(weights_only=True)``: tensors, numbers, strings, lists and dicts only.
+``torch.load(weights_only=True)``: tensors, numbers, strings, lists and dicts only; or a
+safetensors file (a path ending ``.safetensors``; see ``safetensors_io``), the config in
+its metadata. Which one a file is comes from its content, not its name.
 It carries the model spec (architecture, encoder, classes), the training input size,
 the training config, the epoch, the optimizer state (to resume) and the metrics.
 """
@@ -15,6 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ml.segmentation import safetensors_io
 from ml.segmentation.models import ModelSpec, build_model
 
 FORMAT = "fibsem-ophyd-segmentation"
@@ -45,8 +48,13 @@ class Checkpoint:
 
 
 def save_checkpoint(checkpoint: Checkpoint, path: str | Path) -> None:
+    """Write ``path``: safetensors when it ends ``.safetensors`` (no optimizer state),
+    otherwise a weights-only torch file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == safetensors_io.SUFFIX:
+        safetensors_io.save_safetensors(checkpoint, path, FORMAT, VERSION)
+        return
     payload = {
         "format": FORMAT,
         "version": VERSION,
@@ -69,6 +77,8 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    if safetensors_io.looks_like_safetensors(path):
+        return _load_safetensors(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many kinds for a damaged file
@@ -78,6 +88,24 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         ) from error
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: a torch file, but not a {FORMAT} checkpoint")
+    return _from_payload(path, payload)
+
+
+def _load_safetensors(path: Path) -> Checkpoint:
+    try:
+        metadata, tensors = safetensors_io.read_safetensors(path)
+    except ValueError as error:
+        raise CheckpointError(str(error)) from error
+    if metadata.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: a safetensors file, but not a {FORMAT} checkpoint")
+    try:
+        payload = safetensors_io.decode_metadata(metadata)
+    except (KeyError, ValueError) as error:
+        raise CheckpointError(f"{path}: checkpoint metadata missing or bad: {error}") from error
+    return _from_payload(path, {**payload, "state_dict": tensors})
+
+
+def _from_payload(path: Path, payload: dict[str, Any]) -> Checkpoint:
     try:
         return Checkpoint(
             spec=ModelSpec.model_validate(payload["spec"]),
@@ -93,3 +121,31 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise CheckpointError(
             f"{path}: checkpoint is missing or has bad fields: {error}"
         ) from error
+
+
+def convert_checkpoint(source: str | Path, target: str | Path) -> Checkpoint:
+    """Read any checkpoint and write it again at ``target`` (format from its suffix)."""
+    checkpoint = load_checkpoint(source)
+    save_checkpoint(checkpoint, target)
+    return checkpoint
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description="Convert a segmentation checkpoint (.pt <-> .safetensors, by suffix)"
+    )
+    parser.add_argument("source", type=Path)
+    parser.add_argument("target", type=Path, help="ends .safetensors for safetensors")
+    args = parser.parse_args(argv)
+    checkpoint = convert_checkpoint(args.source, args.target)
+    print(
+        f"{args.target}: {checkpoint.spec.model_type}/{checkpoint.spec.encoder}, "
+        f"{checkpoint.spec.num_classes} classes, epoch {checkpoint.epoch}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -33,13 +33,32 @@ def export_onnx(
     seed: int = 0,
 ) -> float:
     """Write the ONNX model and return the worst argmax agreement measured."""
-    import onnxruntime
-
     checkpoint = load_checkpoint(checkpoint_path)
-    model = checkpoint.build()
     height, width = (
         max(SIZE_MULTIPLE, -(-s // SIZE_MULTIPLE) * SIZE_MULTIPLE) for s in checkpoint.input_size
     )
+    return export_verified(
+        checkpoint.build(), output, (height, width), (SIZE_MULTIPLE, SIZE_MULTIPLE),
+        min_agreement=min_agreement, seed=seed,
+    )  # fmt: skip
+
+
+def export_verified(
+    model: torch.nn.Module,
+    output: str | Path,
+    size_hw: tuple[int, int],
+    multiple_hw: tuple[int, int],
+    min_agreement: float = MIN_AGREEMENT,
+    seed: int = 0,
+    metadata: dict[str, str] | None = None,
+) -> float:
+    """Export a one-channel model with dynamic height/width, store ``metadata`` in the
+    ONNX file's metadata_props, and check onnxruntime against torch at ``size_hw`` and a
+    larger size (both multiples of ``multiple_hw``). Returns the worst agreement."""
+    import onnx
+    import onnxruntime
+
+    height, width = size_hw
     sample = torch.rand(1, 1, height, width, generator=torch.Generator().manual_seed(seed))
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -60,10 +79,16 @@ def export_onnx(
             opset_version=17,
             dynamo=False,
         )
+    if metadata:
+        proto = onnx.load_model(str(output))
+        for key, value in metadata.items():
+            entry = proto.metadata_props.add()
+            entry.key, entry.value = key, value
+        onnx.save_model(proto, str(output))
     session = onnxruntime.InferenceSession(str(output), providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(seed)
-    # the training size and a different size: the dynamic axes must really be dynamic
-    sizes = [(height, width), (height + SIZE_MULTIPLE, width * 2)]
+    # the export size and a different size: the dynamic axes must really be dynamic
+    sizes = [(height, width), (height + multiple_hw[0], width * 2)]
     worst = 1.0
     for h, w in sizes:
         image = rng.random((1, 1, h, w), dtype=np.float32)

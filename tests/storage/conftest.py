@@ -1,4 +1,5 @@
-"""Fixtures: a real tiled server on 127.0.0.1, a real RunEngine, a real HDF5 detector."""
+"""Fixtures: a real tiled server on 127.0.0.1 (`shared_store` is in tests/conftest.py), a real
+RunEngine, a real HDF5 detector."""
 
 from __future__ import annotations
 
@@ -11,17 +12,6 @@ from ophyd_async.core import init_devices
 from ophyd_async.sim import SimBlobDetector
 
 from fibsem_ophyd.storage import EmbeddedStore
-
-
-@pytest.fixture(scope="session")
-def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
-    """One server for the tests that only write and read runs (start-up takes seconds)."""
-    store = EmbeddedStore(data_dir=tmp_path_factory.mktemp("store"))
-    try:
-        store.start()
-        yield store
-    finally:
-        store.stop()
 
 
 @pytest.fixture

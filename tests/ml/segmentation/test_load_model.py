@@ -100,13 +100,14 @@ def test_checkpoint_with_pickled_code_is_refused(tmp_path: Path) -> None:
 def test_unknown_file_and_backends(tmp_path: Path) -> None:
     junk = tmp_path / "model.pt"
     junk.write_bytes(b"hello, not a model at all" * 10)
-    with pytest.raises(ValueError, match="neither a torch checkpoint nor an ONNX model"):
+    with pytest.raises(ValueError, match="nor an ONNX model"):
         load_model(junk)
     with pytest.raises(ValueError, match="unknown backend"):
         load_model(junk, backend="tensorflow")  # type: ignore[arg-type]
-    with pytest.raises(NotImplementedError, match="not available"):
+    with pytest.raises(ValueError, match="is a folder, not a model file"):
         load_model(tmp_path, backend="nnunet")
-    with pytest.raises(ValueError, match="nnunet"):
+    (tmp_path / "plans.json").write_text("{}")
+    with pytest.raises(ValueError, match="nnU-Net training folder; export it first"):
         load_model(tmp_path)
     with pytest.raises(FileNotFoundError):
         load_model(tmp_path / "missing.pt")
