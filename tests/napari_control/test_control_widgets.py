@@ -198,6 +198,17 @@ def test_milling_needles_and_chamber(viewer, qtbot, runner, twin, tmp_path):
     assert "estimated time:" in milling.estimate.text()
     seconds = float(milling.estimate.text().split(":")[1].split()[0])
     assert seconds == pytest.approx(milling.stage().estimated_time_s(), rel=1e-3) and seconds > 0
+
+    # bad input: the rectangle dragged past the right edge of the field -> a message,
+    # nothing submitted; dragged back, it runs
+    proposed = [d.copy() for d in layer.data]
+    layer.data = [d + np.array([0.0, 40e-6]) for d in layer.data]
+    submitted = len(runner.received)
+    _click(qtbot, milling.run_button)
+    assert "outside the field of view" in milling.status.text()
+    assert "beyond the right edge" in milling.status.text()
+    assert "Traceback" not in milling.status.text() and len(runner.received) == submitted
+    layer.data = proposed
     _click(qtbot, milling.run_button)
     _idle(qtbot, runner, milling, 120_000)
     assert milling.status.text() == "milling: done", milling.status.text()

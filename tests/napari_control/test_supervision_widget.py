@@ -9,6 +9,7 @@ from qtpy.QtCore import Qt
 
 from fibsem_ophyd.milling import default_protocol, milling_stages
 from fibsem_ophyd.supervision import AutoSupervisor, Question
+from ml.data_engine import SUPERVISION_CSV, DataEngine, read_rows
 from napari_plugins.control import InProcessRunner, PlanRequest
 from napari_plugins.control.catalogue import CATALOGUE
 from napari_plugins.supervision._qt.widget import PATTERNS, PROPOSAL, SupervisionWidget
@@ -43,6 +44,8 @@ def test_supervision_keyboard_accept_reset_abort(viewer, qtbot, twin, tmp_path):
     runner = InProcessRunner(RE, m, catalogue=_catalogue())
     docs: list[tuple[str, dict]] = []
     runner.subscribe(lambda name, doc: docs.append((name, doc)))
+    engine = DataEngine(tmp_path / "dataset")  # what a session's data engine receives
+    runner.subscribe(engine)
     widget = SupervisionWidget(viewer, runner)
     viewer.window.add_dock_widget(widget, name="Supervision")
     outcomes = []
@@ -109,8 +112,20 @@ def test_supervision_keyboard_accept_reset_abort(viewer, qtbot, twin, tmp_path):
         assert not outcomes[3].ok and "supervisor aborted" in outcomes[3].error
         assert [e["supervisor-action"] for e in _events(docs, "supervision")] == [
             "move", "move", "accept", "abort"]  # fmt: skip
+        # the answers reach the data engine (supervision.csv), corrections included
+        engine.flush()
+        rows = read_rows(tmp_path / "dataset" / SUPERVISION_CSV)
+        expected = [
+            ("patterns", "move"),
+            ("point", "move"),
+            ("point", "accept"),
+            ("point", "abort"),
+        ]
+        assert [(r["kind"], r["action"]) for r in rows] == expected
+        assert float(rows[1]["dx_m"]) == pytest.approx(1e-6)
     finally:
         runner.close()
+        engine.close()
         m.supervisor.use(AutoSupervisor())
 
 
