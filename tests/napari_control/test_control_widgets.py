@@ -243,6 +243,12 @@ def test_milling_needles_and_chamber(viewer, qtbot, runner, twin, tmp_path):
     assert "refused" in chamber.status.text() and "manipulator is inserted" in chamber.status.text()
     assert "Traceback" not in chamber.status.text()
     assert m.backend.world.chamber.pressure_pa < 1.0  # still pumped
+    # chamber read-out; a cool-down target out of range is refused naming field and range
+    assert "vacuum: pumped" in chamber.readout.text() and "K (target" in chamber.readout.text()
+    chamber.target_k.setValue(300.0)
+    _click(qtbot, chamber.cool_button)
+    _idle(qtbot, runner, chamber)
+    assert "cryo_target_k=300.0 K is outside the allowed range [80, 293] K" in chamber.status.text()
     _click(qtbot, needles.retract_button)
     _idle(qtbot, runner, needles)
     assert not m.backend.manipulator.inserted
