@@ -148,6 +148,13 @@ def test_imaging_movement_and_live_view(viewer, qtbot, runner, twin, tmp_path):
     )
     assert m.backend.world.stage_readback().z_m != pytest.approx(moved.z_m, abs=1e-9)
 
+    # centring switched off: a double-click zooms as in napari, nothing is submitted
+    movement.double_click.setChecked(False)
+    submitted, zoom = len(runner.received), viewer.camera.zoom
+    _double_click(qtbot, viewer, (cy, cx))
+    assert viewer.camera.zoom == pytest.approx(2 * zoom) and len(runner.received) == submitted
+    movement.double_click.setChecked(True)
+
     # named positions: remember here, go elsewhere, come back
     movement.name.setText("here")
     _click(qtbot, movement.remember_button)

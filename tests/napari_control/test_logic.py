@@ -10,7 +10,7 @@ import pytest
 
 from fibsem_ophyd.milling import RectanglePattern
 from fibsem_ophyd.supervision import Question
-from napari_plugins.control import InProcessRunner, PlanRequest
+from napari_plugins.control import InProcessRunner, PlanRequest, current_runner, use_runner
 from napari_plugins.control.frames import FrameCollector, detections_in
 from napari_plugins.control.image_plane import (
     offset_m,
@@ -95,3 +95,17 @@ def test_detections_pair_x_and_y_of_a_known_detector():
             "other-y_px": 1.0}  # fmt: skip
     (d,) = detections_in(data, {"fib", "sem"})
     assert (d.name, d.detector, d.x_px, d.y_px, d.score) == ("fib_features", "fib", 10, 20, 0.9)
+
+
+def test_without_an_installed_runner_the_widgets_get_one_on_the_twin():
+    use_runner(None)
+    runner = current_runner()
+    try:
+        assert isinstance(runner, InProcessRunner) and current_runner() is runner
+        outcomes = []
+        runner.submit(PlanRequest("read_status"), outcomes.append)
+        runner.wait_idle(30)
+        assert outcomes[0].ok and "lamella_01" in outcomes[0].result["positions"]
+    finally:
+        use_runner(None)
+        runner.close()

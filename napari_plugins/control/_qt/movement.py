@@ -116,12 +116,14 @@ class MovementWidget(QWidget):
         submit(self, PlanRequest("remember_position", {"name": name}, f"remember {name!r}"),
                self._after)  # fmt: skip
 
-    def centre_on(self, beam: str, dx_m: float, dy_m: float, alt: bool) -> None:
+    def centre_on(self, beam: str, dx_m: float, dy_m: float, alt: bool) -> bool:
+        """Centre the double-clicked point (False: centring is off, napari zooms)."""
         if not self.double_click.isChecked():
-            return
+            return False
         if alt and beam == "ion":
             request = PlanRequest("vertical_move", {"dy_m": dy_m}, "vertical move")
         else:
             request = PlanRequest("stable_move", {"dx_m": dx_m, "dy_m": dy_m, "beam": beam},
                                   f"centre in the {beam} image")  # fmt: skip
         submit(self, request, self._after)
+        return True

@@ -20,8 +20,9 @@ from .bridge import RunnerBridge
 LAYER_NAMES = {"sem": "SEM", "fib": "FIB"}
 DETECTIONS = "detections"
 
-DoubleClick = Callable[[str, float, float, bool], None]
-"""(beam, dx_m, dy_m, alt) of a double-click on an image."""
+DoubleClick = Callable[[str, float, float, bool], bool]
+"""(beam, dx_m, dy_m, alt) of a double-click on an image -> whether it was taken (if
+not, napari zooms as usual)."""
 
 
 class LayerPresenter:
@@ -133,4 +134,6 @@ class LayerPresenter:
             if self.on_error is not None:
                 self.on_error(str(err))
             return
-        self.on_double_click(f.beam, dx, dy, "Alt" in event.modifiers)
+        taken = self.on_double_click(f.beam, dx, dy, "Alt" in event.modifiers)
+        if not taken and self._napari_zoom is not None:
+            self._napari_zoom(viewer, event)
