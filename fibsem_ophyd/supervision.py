@@ -17,6 +17,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .milling import Pattern
+
 
 class Question(BaseModel):
     """What a plan asks at a decision point."""
@@ -33,6 +35,14 @@ class Question(BaseModel):
         "",
         description="Why the plan could not decide by itself (a check its result failed); "
         "empty for a routine confirmation",
+    )
+    beam: Literal["electron", "ion"] | None = Field(
+        None, description="The beam whose image the proposal is in (None: not tied to one)"
+    )
+    patterns: list[Pattern] = Field(
+        default_factory=list,
+        description="The proposed milling patterns (ion image plane, metres), for a "
+        "supervisor that shows them; a 'move' answer shifts them all",
     )
 
 

@@ -97,6 +97,7 @@ def find_site(
         yield from bps.mv(b.hfw_m, hfw)
     question = Question(
         kind="point", site=lamella, stage=stage, message=f"site centre in the {beam} image",
+        beam=beam,
         proposal_x_m=dx if math.isfinite(dx) else 0.0,
         proposal_y_m=dy if math.isfinite(dy) else 0.0, problem=problem,
     )  # fmt: skip

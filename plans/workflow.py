@@ -64,8 +64,9 @@ def _supervise_patterns(
     """Ask the supervisor about the patterns (inside a small run); move them if asked."""
     answer = yield from ask_in_run(
         microscope,
-        Question(kind="patterns", site=lamella, stage=stage,
-                 message=f"{len(stages)} milling stage(s) about the image centre"),
+        Question(kind="patterns", site=lamella, stage=stage, beam="ion",
+                 message=f"{len(stages)} milling stage(s) about the image centre",
+                 patterns=[p for s in stages for p in s.patterns]),
     )  # fmt: skip
     if answer.action != "move":
         return stages

@@ -19,7 +19,8 @@ def test_manifest_is_valid_and_named_in_the_entry_point():
     entry_points = tomllib.loads(PYPROJECT.read_text())["project"]["entry-points"]
     assert entry_points["napari.manifest"] == {manifest.name: "napari_plugins:napari.yaml"}
     names = {w.display_name for w in manifest.contributions.widgets}
-    assert names == {"Segmentation labelling", "Keypoint labelling"}
+    assert names == {"Segmentation labelling", "Keypoint labelling", "Microscope control",
+                     "Live view", "Supervision"}  # fmt: skip
 
 
 def test_widgets_open_through_napari(_display, npe2pm, make_napari_viewer):
