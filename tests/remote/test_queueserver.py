@@ -18,8 +18,7 @@ import yaml
 from fibsem_ophyd.experiment import Experiment
 from fibsem_ophyd.milling.protocol import SHIPPED_PROTOCOLS
 from fibsem_ophyd.supervision import Answer, Question
-
-from .servers import HOST, free_port, redis_server, stop, wait_until
+from tests.servers import HOST, free_port, redis_server, stop, wait_until
 
 pytest.importorskip("bluesky_queueserver")
 pytest.importorskip("bluesky_queueserver_api")
