@@ -49,6 +49,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     with EmbeddedStore(settings) as store:
         print(f"tiled serving {store.uri}")
         print(f"API key in {store.settings.api_key_path} (readable only by you)")
+        print(f"web UI (read-only key): {store.web_ui_url()}")
         try:
             while True:
                 time.sleep(3600)

@@ -2,8 +2,9 @@
 `python -m fibsem_ophyd.storage._serve DIR PORT private|shared`
 (the catalog database from `$FIBSEM_OPHYD_CATALOG_URI`, default SQLite in DIR).
 
-It reads the API key from DIR/api_key (never from argv, which other users can
-see), binds 127.0.0.1 only, and records its pid and port in DIR/server.json.
+It reads the API key from DIR/api_key and the read-only browse key from
+DIR/browse_key (never from argv, which other users can see), binds 127.0.0.1
+only, and records its pid and port in DIR/server.json.
 With `private` it was started with umask 077 (`_private.SERVER_UMASK`): the
 catalog and everything else it writes is readable by this user only.
 """
@@ -17,12 +18,13 @@ import socket
 import sys
 from pathlib import Path
 
+from ._browse import BrowseKeyMiddleware
 from ._settings import CATALOG_ENV_VAR, LOCALHOST, StorageSettings, ensure_api_key
 
 CATALOG_SPEC = ("CatalogOfBlueskyRuns", "3.0")
 
 
-def build_tiled_app(settings: StorageSettings, api_key: str):  # -> FastAPI
+def build_tiled_app(settings: StorageSettings, api_key: str, browse_key: str | None = None):
     """The tiled app over the persistent catalog of `settings` (SQLite in `data_dir`,
     or the PostgreSQL database of `catalog_uri`)."""
     import copy
@@ -46,11 +48,14 @@ def build_tiled_app(settings: StorageSettings, api_key: str):  # -> FastAPI
     # databroker's `run.documents()` asks the server for the run as JSON-seq
     serializers = copy.deepcopy(default_serialization_registry)
     serializers.register("BlueskyRun", "application/json-seq", json_seq_exporter)
-    return build_app(
+    app = build_app(
         catalog,
         authentication=Authentication(single_user_api_key=api_key),
         serialization_registry=serializers,
     )
+    if browse_key is not None:  # a second key, read-only (tiled's web UI)
+        app.add_middleware(BrowseKeyMiddleware, api_key=api_key, browse_key=browse_key)
+    return app
 
 
 def catalog_exists(settings: StorageSettings) -> bool:
@@ -88,7 +93,7 @@ def serve(data_dir: Path, port: int, private: bool = True) -> None:
         data_dir=data_dir, port=port, private=private, catalog_uri=os.environ.get(CATALOG_ENV_VAR)
     )
     api_key = ensure_api_key(settings.api_key_path)
-    app = build_tiled_app(settings, api_key)
+    app = build_tiled_app(settings, api_key, ensure_api_key(settings.browse_key_path))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((LOCALHOST, port))

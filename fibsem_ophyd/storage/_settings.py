@@ -112,6 +112,11 @@ class StorageSettings(BaseModel):
         return self.data_dir / "api_key"
 
     @property
+    def browse_key_path(self) -> Path:
+        """A second key, read-only: for browsing (tiled's web UI); see `_browse.py`."""
+        return self.data_dir / "browse_key"
+
+    @property
     def server_file(self) -> Path:
         return self.data_dir / "server.json"
 

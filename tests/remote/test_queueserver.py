@@ -43,27 +43,38 @@ def remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         client = RemoteClient(f"tcp://{HOST}:{control}", f"tcp://{HOST}:{info}")
+        left: int | None = None
         try:
             wait_until(lambda: client.api.status().get("manager_state") == "idle", 60, "manager")
             client.open_environment(timeout_s=180)
             yield client
+            client.close_environment()
+            left = _left_tiled_server(folder / "data", wait_s=30)
         finally:
-            try:
-                client.close_environment()
-            finally:
-                client.close()
-                stop(manager)
-                log.close()
-                _stop_left_tiled_server(folder / "data")
+            client.close()
+            stop(manager)
+            log.close()
+            left = _left_tiled_server(folder / "data", wait_s=0)
+            if left is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(left, 15)
+        assert left is None, "closing the environment left the store's tiled server running"
 
 
-def _stop_left_tiled_server(data_dir: Path) -> None:
-    """The worker gives its store's server back on close; if it could not, stop it."""
+def _left_tiled_server(data_dir: Path, wait_s: float) -> int | None:
+    """The pid of the store's tiled server if it still runs after `wait_s` (the worker
+    gives it back when its environment closes)."""
     record = data_dir / "server.json"
-    if record.exists():
-        pid = json.loads(record.read_text())["pid"]
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, 15)
+    if not record.exists():
+        return None
+    pid = int(json.loads(record.read_text())["pid"])
+    deadline = time.monotonic() + wait_s
+    while Path(f"/proc/{pid}").exists():
+        status = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+        if status == "Z" or time.monotonic() > deadline:
+            return pid if status != "Z" else None
+        time.sleep(0.2)
+    return None
 
 
 @pytest.fixture(scope="module")
