@@ -13,7 +13,8 @@ STAMP := $(VENV)/.installed-stamp
 SYSDEPS_STAMP := $(VENV)/.sysdeps-stamp
 DEBS := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libxcb-cursor0 \
         libxkbcommon-x11-0 libgl1 libegl1 libfontconfig1 libdbus-1-3 libxcb-shape0 \
-        libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xfixes0
+        libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xfixes0 \
+        redis-server postgresql chromium
 DEMO_OUT ?= demo-output
 
 .PHONY: demo test lint install sysdeps bench clean
@@ -27,9 +28,12 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
-# Debian packages for napari under Xvfb (see ../shared/notes/stack.md).
+# Debian packages for napari under Xvfb (see ../shared/notes/stack.md), and the servers
+# the remote-operation tests start: Redis (queueserver), PostgreSQL (tiled), Chromium.
 $(SYSDEPS_STAMP): | $(STAMP)
-	@if ! command -v Xvfb >/dev/null || ! ldconfig -p | grep -q libxcb-cursor; then \
+	@if ! command -v Xvfb >/dev/null || ! ldconfig -p | grep -q libxcb-cursor \
+		|| ! command -v redis-server >/dev/null || ! command -v chromium >/dev/null \
+		|| ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBS) >/dev/null; \
 	fi
 	touch $(SYSDEPS_STAMP)

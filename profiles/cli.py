@@ -1,4 +1,4 @@
-"""The `fibsem-ophyd` console command: ipython, demo, serve, log."""
+"""The `fibsem-ophyd` console command: ipython, demo, serve, log, queueserver."""
 
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     with EmbeddedStore(settings) as store:
         print(f"tiled serving {store.uri}")
         print(f"API key in {store.settings.api_key_path} (readable only by you)")
+        print(f"web UI (read-only key): {store.web_ui_url()}")
         try:
             while True:
                 time.sleep(3600)
@@ -64,6 +65,20 @@ def _cmd_log(args: argparse.Namespace) -> int:
     with EmbeddedStore(settings) as store:
         print(format_runs(recent_runs(store.client(), limit=args.limit)))
     return 0
+
+
+def _cmd_queueserver(args: argparse.Namespace) -> int:
+    from .remote.manager import ManagerSettings, run_manager
+
+    fields = {
+        "redis_addr": args.redis_addr,
+        "control_port": args.control_port,
+        "info_port": args.info_port,
+        "data_dir": args.data_dir,
+        "config": args.config,
+        "state_dir": args.state_dir,
+    }
+    return run_manager(ManagerSettings(**{k: v for k, v in fields.items() if v is not None}))
 
 
 def _cmd_config_import(args: argparse.Namespace) -> int:
@@ -109,6 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", default=None)
     p.add_argument("--limit", type=int, default=20)
     p.set_defaults(func=_cmd_log)
+    p = sub.add_parser("queueserver", help="the bluesky-queueserver RE manager on this profile")
+    p.add_argument("--redis-addr", default=None, help="host:port (default 127.0.0.1:6379)")
+    p.add_argument("--control-port", type=int, default=None, help="0MQ control (60615)")
+    p.add_argument("--info-port", type=int, default=None, help="0MQ console output (60625)")
+    p.add_argument("--data-dir", default=None, help="store folder (default: user data dir)")
+    p.add_argument("--config", default=None, help="microscope YAML (default: the twin)")
+    p.add_argument("--state-dir", default=None, help="folder for the manager's plan list")
+    p.set_defaults(func=_cmd_queueserver)
     p = sub.add_parser("config", help="microscope configuration files")
     config_sub = p.add_subparsers(dest="config_command", required=True)
     p = config_sub.add_parser("import", help="an OpenFIBSEM microscope configuration as ours")

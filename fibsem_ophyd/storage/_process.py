@@ -23,7 +23,7 @@ import httpx
 
 from ._lease import Lease
 from ._private import SERVER_UMASK, open_file
-from ._settings import LOCALHOST, StorageSettings
+from ._settings import CATALOG_ENV_VAR, LOCALHOST, StorageSettings
 
 logger = logging.getLogger("fibsem_ophyd.storage")
 
@@ -134,7 +134,7 @@ def spawn(settings: StorageSettings, api_key: str) -> ServerHandle:
     try:
         process = subprocess.Popen(
             [*command, str(settings.data_dir.absolute()), str(settings.port), sharing],
-            env=_child_env(),
+            env=_child_env(settings),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -150,9 +150,13 @@ def spawn(settings: StorageSettings, api_key: str) -> ServerHandle:
         raise
 
 
-def _child_env() -> dict[str, str]:
-    """This environment, with our package importable even from a source checkout."""
+def _child_env(settings: StorageSettings) -> dict[str, str]:
+    """This environment, with our package importable even from a source checkout, and
+    the catalog database of `settings`."""
     env = dict(os.environ)
+    env.pop(CATALOG_ENV_VAR, None)
+    if settings.catalog_uri is not None:
+        env[CATALOG_ENV_VAR] = settings.catalog_uri
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return env

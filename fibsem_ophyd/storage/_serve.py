@@ -1,27 +1,32 @@
 """The tiled server process of the embedded store:
-`python -m fibsem_ophyd.storage._serve DIR PORT private|shared`.
+`python -m fibsem_ophyd.storage._serve DIR PORT private|shared`
+(the catalog database from `$FIBSEM_OPHYD_CATALOG_URI`, default SQLite in DIR).
 
-It reads the API key from DIR/api_key (never from argv, which other users can
-see), binds 127.0.0.1 only, and records its pid and port in DIR/server.json.
+It reads the API key from DIR/api_key and the read-only browse key from
+DIR/browse_key (never from argv, which other users can see), binds 127.0.0.1
+only, and records its pid and port in DIR/server.json.
 With `private` it was started with umask 077 (`_private.SERVER_UMASK`): the
 catalog and everything else it writes is readable by this user only.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
 import sys
 from pathlib import Path
 
-from ._settings import LOCALHOST, StorageSettings, ensure_api_key
+from ._browse import BrowseKeyMiddleware
+from ._settings import CATALOG_ENV_VAR, LOCALHOST, StorageSettings, ensure_api_key
 
 CATALOG_SPEC = ("CatalogOfBlueskyRuns", "3.0")
 
 
-def build_tiled_app(settings: StorageSettings, api_key: str):  # -> FastAPI
-    """The tiled app over the persistent SQLite catalog of `settings.data_dir`."""
+def build_tiled_app(settings: StorageSettings, api_key: str, browse_key: str | None = None):
+    """The tiled app over the persistent catalog of `settings` (SQLite in `data_dir`,
+    or the PostgreSQL database of `catalog_uri`)."""
     import copy
 
     from bluesky_tiled_plugins.exporters import json_seq_exporter
@@ -33,21 +38,42 @@ def build_tiled_app(settings: StorageSettings, api_key: str):  # -> FastAPI
     settings.make_dirs()
     tables = f"duckdb:///{settings.writable_dir / 'tables.duckdb'}"
     catalog = catalog_from_uri(
-        f"sqlite:///{settings.catalog_path}",
+        settings.catalog_database,
         writable_storage=[settings.writable_dir, tables],
         readable_storage=[settings.frames_dir],
         # tiled initialises in a subprocess (seconds): only when there is no catalog yet
-        init_if_not_exists=not settings.catalog_path.exists(),
+        init_if_not_exists=not catalog_exists(settings),
         specs=[{"name": CATALOG_SPEC[0], "version": CATALOG_SPEC[1]}],
     )
     # databroker's `run.documents()` asks the server for the run as JSON-seq
     serializers = copy.deepcopy(default_serialization_registry)
     serializers.register("BlueskyRun", "application/json-seq", json_seq_exporter)
-    return build_app(
+    app = build_app(
         catalog,
         authentication=Authentication(single_user_api_key=api_key),
         serialization_registry=serializers,
     )
+    if browse_key is not None:  # a second key, read-only (tiled's web UI)
+        app.add_middleware(BrowseKeyMiddleware, api_key=api_key, browse_key=browse_key)
+    return app
+
+
+def catalog_exists(settings: StorageSettings) -> bool:
+    """True if the catalog database holds a tiled catalog already."""
+    if settings.catalog_uri is None:
+        return settings.catalog_path.exists()
+    return asyncio.run(_postgres_has_catalog(settings.catalog_uri))
+
+
+async def _postgres_has_catalog(uri: str) -> bool:
+    import asyncpg
+
+    scheme, rest = uri.split(":", 1)
+    connection = await asyncpg.connect(scheme.split("+", 1)[0] + ":" + rest)
+    try:
+        return bool(await connection.fetchval("SELECT to_regclass('public.nodes') IS NOT NULL"))
+    finally:
+        await connection.close()
 
 
 def _write_server_file(settings: StorageSettings, port: int) -> None:
@@ -63,9 +89,11 @@ def serve(data_dir: Path, port: int, private: bool = True) -> None:
     os.environ.setdefault("TILED_HDF5_SWMR_DEFAULT", "1")
     import uvicorn
 
-    settings = StorageSettings(data_dir=data_dir, port=port, private=private)
+    settings = StorageSettings(
+        data_dir=data_dir, port=port, private=private, catalog_uri=os.environ.get(CATALOG_ENV_VAR)
+    )
     api_key = ensure_api_key(settings.api_key_path)
-    app = build_tiled_app(settings, api_key)
+    app = build_tiled_app(settings, api_key, ensure_api_key(settings.browse_key_path))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((LOCALHOST, port))

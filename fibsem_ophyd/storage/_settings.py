@@ -11,11 +11,15 @@ import tempfile
 from pathlib import Path
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ._private import PrivateRotatingFileHandler, make_dir
 
 DATA_ENV_VAR = "FIBSEM_OPHYD_DATA"
+# The catalog database reaches the server process through its environment (not argv,
+# which other users can see: a database URI may hold a password).
+CATALOG_ENV_VAR = "FIBSEM_OPHYD_CATALOG_URI"
+CATALOG_SCHEMES = ("sqlite", "postgresql")
 LOCALHOST = "127.0.0.1"
 LOG_MAX_BYTES = 5 * 1024 * 1024
 LOG_BACKUPS = 5
@@ -58,6 +62,26 @@ class StorageSettings(BaseModel):
     )
     startup_timeout_s: float = 60.0
     private: bool = Field(True, description="folders 0700 and files 0600 (owner only)")
+    catalog_uri: str | None = Field(
+        None,
+        description="the catalog database: None for SQLite in data_dir, or "
+        "postgresql://user[:password]@host:port/database (frames stay in data_dir)",
+    )
+
+    @field_validator("catalog_uri")
+    @classmethod
+    def _known_database(cls, uri: str | None) -> str | None:
+        if uri is not None and uri.split(":", 1)[0].split("+", 1)[0] not in CATALOG_SCHEMES:
+            raise ValueError(
+                f"catalog_uri: {uri.split(':', 1)[0]!r} is not a catalog database; "
+                f"allowed: {', '.join(s + '://...' for s in CATALOG_SCHEMES)}"
+            )
+        return uri
+
+    @property
+    def catalog_database(self) -> str:
+        """The catalog's database URI (SQLite in `data_dir` unless `catalog_uri`)."""
+        return self.catalog_uri or f"sqlite:///{self.catalog_path}"
 
     @property
     def remote(self) -> bool:
@@ -86,6 +110,11 @@ class StorageSettings(BaseModel):
     @property
     def api_key_path(self) -> Path:
         return self.data_dir / "api_key"
+
+    @property
+    def browse_key_path(self) -> Path:
+        """A second key, read-only: for browsing (tiled's web UI); see `_browse.py`."""
+        return self.data_dir / "browse_key"
 
     @property
     def server_file(self) -> Path:

@@ -52,6 +52,18 @@ class EmbeddedStore:
         return ensure_api_key(self.settings.api_key_path)
 
     @property
+    def browse_key(self) -> str:
+        """The local server's read-only key (GET only), for browsing and the web UI."""
+        if self.settings.remote:
+            raise RuntimeError("a remote server's read-only keys come from its administrator")
+        return ensure_api_key(self.settings.browse_key_path)
+
+    def web_ui_url(self, path: str = "") -> str:
+        """tiled's web UI at `path` (e.g. a run's uid), opened with the read-only key."""
+        base = self.uri.removesuffix("/api/v1")
+        return f"{base}/ui/browse/{path.strip('/')}?api_key={self.browse_key}"
+
+    @property
     def uri(self) -> str:
         """The tiled API URI (without the key)."""
         if self.settings.uri is not None:

@@ -18,11 +18,19 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, DistributedSampler
 
 from ml.segmentation.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from ml.segmentation.config import TrainConfig, load_config
 from ml.segmentation.dataset import SegmentationDataset, find_pairs, split_indices
+from ml.segmentation.distributed import (
+    Distributed,
+    barrier,
+    check_in_sync,
+    start_distributed,
+    stop_distributed,
+    wrap_model,
+)
 from ml.segmentation.losses import CombinedLoss
 from ml.segmentation.metrics import ConfusionMatrix
 from ml.segmentation.models import build_model
@@ -97,15 +105,25 @@ def make_datasets(
 
 
 def train(config: TrainConfig, seed: int = 0, progress: bool = True) -> TrainResult:
-    """Train (or resume) as the config says; returns where the checkpoints are."""
-    torch.manual_seed(seed)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    """Train (or resume) as the config says; returns where the checkpoints are.
+    Launched by torchrun, each process trains on its share of the training images
+    (DDP averages the gradients); rank 0 validates, logs and saves."""
+    where = start_distributed()
+    try:
+        return _train(config, seed, progress and where.is_main, where)
+    finally:
+        stop_distributed(where)
+
+
+def _train(config: TrainConfig, seed: int, progress: bool, where: Distributed) -> TrainResult:
+    torch.manual_seed(seed)  # the same initial weights in every process
+    device = where.device
     spec = config.model_spec()
     train_set, val_set = make_datasets(config, seed)
     input_size = train_set.read(0)[0].shape
 
-    model = build_model(spec).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    net = build_model(spec).to(device)
+    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
     start_epoch, best = 0, -math.inf
     if config.checkpoint is not None:
         previous = load_checkpoint(config.checkpoint)
@@ -113,20 +131,30 @@ def train(config: TrainConfig, seed: int = 0, progress: bool = True) -> TrainRes
             raise CheckpointError(
                 f"checkpoint: {config.checkpoint} holds {previous.spec}, the config asks for {spec}"
             )
-        model.load_state_dict(previous.state_dict)
+        net.load_state_dict(previous.state_dict)
         if previous.optimizer is not None:
             optimizer.load_state_dict(previous.optimizer)
         start_epoch, best = previous.epoch, previous.best_metric
 
+    model = wrap_model(net, where)
     generator = torch.Generator().manual_seed(seed + start_epoch)
+    sampler = (
+        DistributedSampler(train_set, where.world_size, where.rank, shuffle=True, seed=seed)
+        if where.enabled
+        else None
+    )
     train_loader = DataLoader(
-        train_set, batch_size=config.batch_size, shuffle=True, generator=generator
+        train_set,
+        batch_size=config.batch_size,
+        shuffle=sampler is None,
+        sampler=sampler,
+        generator=generator,
     )
     val_loader = DataLoader(val_set, batch_size=config.batch_size, shuffle=False)
     loss_fn = CombinedLoss()
     save_path = Path(config.save_path)
     best_path, last_path = save_path / "best.pt", save_path / "last.pt"
-    logger = _make_logger(config)
+    logger: RunLogger = _make_logger(config) if where.is_main else FanOut([])
     logger.log(
         {
             "event": "start",
@@ -134,6 +162,8 @@ def train(config: TrainConfig, seed: int = 0, progress: bool = True) -> TrainRes
             "note": config.note,
             "train_images": len(train_set),
             "val_images": len(val_set),
+            "processes": where.world_size,
+            "steps_per_epoch": len(train_loader),
         }
     )
     epochs_run: list[int] = []
@@ -142,6 +172,8 @@ def train(config: TrainConfig, seed: int = 0, progress: bool = True) -> TrainRes
     try:
         for epoch in range(start_epoch + 1, config.epochs + 1):
             model.train()
+            if sampler is not None:
+                sampler.set_epoch(epoch)
             for step, (images, masks) in enumerate(
                 _progress(train_loader, progress, f"epoch {epoch}/{config.epochs}"), 1
             ):
@@ -153,14 +185,17 @@ def train(config: TrainConfig, seed: int = 0, progress: bool = True) -> TrainRes
                     logger.log({"epoch": epoch, "step": step, "train_loss": loss.item()})
             epochs_run.append(epoch)
             validate = epoch % config.val_log_freq == 0 or epoch == config.epochs
+            if not where.is_main:
+                barrier(where)  # rank 0 validates and saves meanwhile
+                continue
             if validate:
-                metrics = evaluate(model, val_loader, config.num_classes, loss_fn, device)
+                metrics = evaluate(net, val_loader, config.num_classes, loss_fn, device)
                 record = {"epoch": epoch, **metrics}
                 logger.log(record)
                 history.append(record)
             checkpoint = Checkpoint(
                 spec=spec,
-                state_dict={k: v.detach().cpu() for k, v in model.state_dict().items()},
+                state_dict={k: v.detach().cpu() for k, v in net.state_dict().items()},
                 input_size=(int(input_size[0]), int(input_size[1])),
                 epoch=epoch,
                 config=config.model_dump(mode="json"),
@@ -172,6 +207,8 @@ def train(config: TrainConfig, seed: int = 0, progress: bool = True) -> TrainRes
                 best = checkpoint.best_metric = metrics["val_mean_iou"]
                 save_checkpoint(checkpoint, best_path)
             save_checkpoint(checkpoint, last_path)
+            barrier(where)
+        check_in_sync(model, where)
     finally:
         logger.close()
     return TrainResult(best_path, last_path, epochs_run, history)

@@ -1,5 +1,8 @@
-"""Fixtures: a real tiled server on 127.0.0.1 (`shared_store` is in tests/conftest.py), a real
-RunEngine, a real HDF5 detector."""
+"""Fixtures: a real tiled server on 127.0.0.1, a real RunEngine, a real HDF5 detector.
+
+Every test that uses a store runs twice: on the default SQLite catalog and on a
+PostgreSQL catalog (a throw-away cluster started here; skipped when PostgreSQL is not
+installed)."""
 
 from __future__ import annotations
 
@@ -11,13 +14,49 @@ from bluesky import RunEngine
 from ophyd_async.core import init_devices
 from ophyd_async.sim import SimBlobDetector
 
-from fibsem_ophyd.storage import EmbeddedStore
+from fibsem_ophyd.storage import EmbeddedStore, StorageSettings
+from tests.servers import PostgresServer, postgres_server
+
+CATALOGS = ("sqlite", "postgresql")
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[EmbeddedStore]:
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """The cluster, and in it an empty tiled catalog that each test's database copies
+    (tiled's catalog initialisation costs seconds; a copy costs milliseconds)."""
+    with postgres_server() as server:
+        uri = server.new_database()
+        data_dir = tmp_path_factory.mktemp("template")
+        EmbeddedStore(StorageSettings(data_dir=data_dir, catalog_uri=uri)).start().stop()
+        server.template = uri.rsplit("/", 1)[1]
+        yield server
+
+
+def _settings(request: pytest.FixtureRequest, data_dir: Path) -> StorageSettings:
+    """Store settings on the catalog of the test's parameter (a new database each)."""
+    if request.param == "sqlite":
+        return StorageSettings(data_dir=data_dir)
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return StorageSettings(data_dir=data_dir, catalog_uri=server.new_database(server.template))
+
+
+@pytest.fixture(scope="session", params=CATALOGS)
+def shared_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EmbeddedStore]:
+    """One server for the tests that only write and read runs (start-up takes seconds)."""
+    store = EmbeddedStore(_settings(request, tmp_path_factory.mktemp("store")))
+    try:
+        store.start()
+        yield store
+    finally:
+        store.stop()
+
+
+@pytest.fixture(params=CATALOGS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EmbeddedStore]:
     """A server of its own, for tests that stop, restart or crash things."""
-    store = EmbeddedStore(data_dir=tmp_path / "data")
+    store = EmbeddedStore(_settings(request, tmp_path / "data"))
     try:
         store.start()
         yield store

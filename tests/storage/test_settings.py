@@ -59,3 +59,11 @@ def test_setup_logging_writes_a_rotating_file(tmp_path: Path) -> None:
     finally:
         logging.getLogger("fibsem_ophyd").removeHandler(handler)
         handler.close()
+
+
+def test_catalog_database_defaults_to_sqlite_and_refuses_unknown_kinds(tmp_path: Path) -> None:
+    assert StorageSettings(data_dir=tmp_path).catalog_database == f"sqlite:///{tmp_path}/catalog.db"
+    pg = "postgresql://fibsem@127.0.0.1:5432/runs"
+    assert StorageSettings(data_dir=tmp_path, catalog_uri=pg).catalog_database == pg
+    with pytest.raises(ValueError, match=r"catalog_uri: 'mysql' .*allowed: sqlite://"):
+        StorageSettings(data_dir=tmp_path, catalog_uri="mysql://u@h/db")
