@@ -33,6 +33,9 @@ class ModelSpec(BaseModel):
     encoder: str = "resnet34"
     num_classes: int = Field(ge=2)
     in_channels: int = 1
+    decoder_channels: tuple[int, ...] | None = None
+    """U-Net family decoder widths, deepest first (None: smp's default); small decoders
+    make fast models."""
 
     @field_validator("model_type")
     @classmethod
@@ -46,12 +49,18 @@ class ModelSpec(BaseModel):
 def build_model(spec: ModelSpec) -> nn.Module:
     """An untrained model for ``spec``; ``encoder_weights=None`` so nothing is downloaded."""
     model_class = ARCHITECTURES[spec.model_type]
+    extra = {} if spec.decoder_channels is None else {"decoder_channels": spec.decoder_channels}
     try:
         return model_class(
             encoder_name=spec.encoder,
             encoder_weights=None,
             in_channels=spec.in_channels,
             classes=spec.num_classes,
+            **extra,
         )
+    except TypeError as error:
+        raise ValueError(
+            f"decoder_channels {spec.decoder_channels} not accepted by {spec.model_type}: {error}"
+        ) from error
     except (KeyError, ValueError, RuntimeError) as error:
         raise ValueError(f"cannot build encoder {spec.encoder!r}: {error}") from error
