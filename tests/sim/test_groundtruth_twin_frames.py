@@ -1,6 +1,5 @@
 """Class masks of the twin's own workflow frames: needle and carried lamella."""
 
-import numpy as np
 from liftout_helpers import pick_up
 from twin_helpers import make_world
 
