@@ -53,13 +53,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--beams", type=_names(BEAMS, "--beams"), default=BEAMS)
     parser.add_argument("--width", type=int, default=1536, help="pixels (default 1536)")
     parser.add_argument("--height", type=int, default=1024, help="pixels (default 1024)")
+    parser.add_argument("--reduce", type=int, default=1, help="write frames N times smaller")
     parser.add_argument("--overwrite", action="store_true", help="write into a non-empty folder")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     try:
         request = DatasetRequest(
             args.output, args.n_images, args.seeds, args.stages, args.beams,
-            args.width, args.height, args.overwrite,
+            args.width, args.height, args.overwrite, args.reduce,
         )  # fmt: skip
     except ValueError as error:
         parser.error(str(error))

@@ -20,6 +20,7 @@ from .labels import (
     METADATA_CSV,
     STAGES,
 )
+from .reduce import reduce_view
 from .scene import HFW_RANGE_M, TwinTruth, ViewSpec
 
 BEAMS = ("electron", "ion")
@@ -37,6 +38,9 @@ class DatasetRequest:
     width_px: int = 1536
     height_px: int = 1024
     overwrite: bool = False
+    reduce: int = 1
+    """Render at width_px x height_px, write at 1/reduce of that (area-averaged image,
+    majority-class mask): the frames a model run on reduced full frames is trained on."""
 
     def __post_init__(self) -> None:
         if self.n_images < 1:
@@ -54,6 +58,12 @@ class DatasetRequest:
         for name, value in (("width_px", self.width_px), ("height_px", self.height_px)):
             if not 32 <= value <= 8192:
                 raise ValueError(f"{name} must be in 32..8192, got {value}")
+        if not 1 <= self.reduce <= 16:
+            raise ValueError(f"reduce must be in 1..16, got {self.reduce}")
+        if self.width_px % self.reduce or self.height_px % self.reduce:
+            raise ValueError(
+                f"reduce {self.reduce} must divide the frame {self.width_px}x{self.height_px} px"
+            )
         if self.output.exists() and not self.output.is_dir():
             raise ValueError(f"output {self.output} exists and is not a folder")
         if self.output.is_dir() and any(self.output.iterdir()) and not self.overwrite:
@@ -104,7 +114,7 @@ def write_dataset(
         if spec.seed not in truths:
             truths.clear()  # one specimen at a time keeps the tile cache small
             truths[spec.seed] = TwinTruth(spec.seed)
-        view = truths[spec.seed].render(spec)
+        view = reduce_view(truths[spec.seed].render(spec), request.reduce)
         name = f"twin_s{spec.seed:04d}_{i:05d}_{spec.stage}_{spec.beam}.tif"
         tifffile.imwrite(images_dir / name, view.image)
         tifffile.imwrite(labels_dir / name, view.mask)
@@ -113,9 +123,9 @@ def write_dataset(
                 name,
                 spec.beam,
                 f"{spec.hfw_m:.6e}",
-                f"{spec.pixel_m:.6e}",
-                spec.height_px,
-                spec.width_px,
+                f"{spec.pixel_m * request.reduce:.6e}",
+                spec.height_px // request.reduce,
+                spec.width_px // request.reduce,
                 view.site,
                 spec.stage,
                 spec.seed,
