@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ml.classes import class_table
+from ml.segmentation.config import load_config
 from ml.segmentation.predictor import detect_backend
 from ml.segmentation.shipped import (
+    SHIPPED_DIR,
     load_shipped_model,
     shipped_info,
     shipped_metrics,
@@ -35,3 +37,11 @@ def test_loads_from_the_package_and_predicts_full_size_masks() -> None:
     assert prediction.mask.shape == (256, 384)
     assert prediction.probabilities.shape == (len(class_table().names), 256, 384)
     assert np.allclose(prediction.probabilities.sum(axis=0), 1.0, atol=1e-4)
+
+
+def test_its_training_configs_are_valid_and_build_the_shipped_architecture() -> None:
+    architecture = shipped_info()["architecture"]
+    for name in ("train_config.yaml", "train_config_resume.yaml"):
+        spec = load_config(SHIPPED_DIR / name).model_spec()
+        assert spec.encoder == architecture["encoder"], name
+        assert list(spec.decoder_channels or []) == architecture["decoder_channels"], name
