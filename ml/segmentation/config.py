@@ -2,7 +2,8 @@
 
 Keys (all of them, nothing else): data_paths, label_paths, save_path, checkpoint,
 encoder, num_classes, epochs, split, batch_size, lr, apply_transforms, train_log_freq,
-val_log_freq, wandb, wandb_project, wandb_entity, model_type, note.
+val_log_freq, wandb, wandb_project, wandb_entity, model_type, note; optionally
+decoder_channels (the U-Net decoder widths, for small fast models).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class TrainConfig(BaseModel):
     wandb_project: str | None = None
     wandb_entity: str | None = None
     model_type: str = "unet"
+    decoder_channels: list[int] | None = None
+    """Optional: U-Net decoder widths, deepest first (5 for the U-Net); None: smp's default."""
     note: str = ""
 
     @field_validator("data_paths", "label_paths", mode="before")
@@ -60,12 +63,17 @@ class TrainConfig(BaseModel):
             )
         if self.wandb and not self.wandb_project:
             raise ValueError("wandb_project is required when wandb is true")
-        ModelSpec(model_type=self.model_type, encoder=self.encoder, num_classes=self.num_classes)
+        self.model_spec()
         return self
 
     def model_spec(self) -> ModelSpec:
         return ModelSpec(
-            model_type=self.model_type, encoder=self.encoder, num_classes=self.num_classes
+            model_type=self.model_type,
+            encoder=self.encoder,
+            num_classes=self.num_classes,
+            decoder_channels=None
+            if self.decoder_channels is None
+            else tuple(self.decoder_channels),
         )
 
 

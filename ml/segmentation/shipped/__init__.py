@@ -1,0 +1,48 @@
+"""The segmentation model that ships with the package (trained on twin images only).
+
+``load_shipped_model()`` returns a full-frame predictor: the model file is read through
+``load_model`` (loaded once per session, backend read from the file) and wrapped so
+that it runs on the image reduced to the scale it was trained at. Nothing downloads.
+``model.yaml`` holds how it was made (command, config, data); ``metrics.json`` what it
+reaches on held-out twin images.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ml.segmentation.predictor import Backend, load_model
+from ml.segmentation.scaled import ScaledPredictor
+
+SHIPPED_DIR = Path(__file__).resolve().parent
+INFO_FILE = SHIPPED_DIR / "model.yaml"
+METRICS_FILE = SHIPPED_DIR / "metrics.json"
+
+
+def shipped_info() -> dict[str, Any]:
+    """The model card: file, input scale, classes, training command and config."""
+    info = yaml.safe_load(INFO_FILE.read_text())
+    if not isinstance(info, dict) or "file" not in info or "input_scale" not in info:
+        raise ValueError(f"{INFO_FILE}: needs at least 'file' and 'input_scale'")
+    return info
+
+
+def shipped_metrics() -> dict[str, Any]:
+    return json.loads(METRICS_FILE.read_text())
+
+
+def shipped_model_path() -> Path:
+    path = SHIPPED_DIR / str(shipped_info()["file"])
+    if not path.is_file():
+        raise FileNotFoundError(f"the shipped model file {path} is missing from the package")
+    return path
+
+
+def load_shipped_model(backend: Backend | None = None) -> ScaledPredictor:
+    """The shipped model as a predictor of full-size class masks and probabilities."""
+    info = shipped_info()
+    return ScaledPredictor(load_model(shipped_model_path(), backend), float(info["input_scale"]))

@@ -1,0 +1,47 @@
+"""The shipped model: in the package, loaded through load_model, full-size masks, its card."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ml.classes import class_table
+from ml.segmentation.config import load_config
+from ml.segmentation.predictor import detect_backend
+from ml.segmentation.shipped import (
+    SHIPPED_DIR,
+    load_shipped_model,
+    shipped_info,
+    shipped_metrics,
+    shipped_model_path,
+)
+
+
+def test_card_says_how_it_was_made_and_what_it_reaches() -> None:
+    info = shipped_info()
+    assert info["classes"] == list(class_table().names)
+    for key in ("dataset_command", "train_command", "export_command", "train_config"):
+        assert info[key], key
+    metrics = shipped_metrics()
+    assert set(metrics["iou"]) == set(class_table().names)
+    assert 0.0 < metrics["mean_foreground_iou"] <= 1.0
+    assert shipped_model_path().stat().st_size < 8 * 2**20  # a few MB
+
+
+def test_loads_from_the_package_and_predicts_full_size_masks() -> None:
+    assert detect_backend(shipped_model_path()) == shipped_info()["backend"]
+    model = load_shipped_model()
+    assert load_shipped_model().inner is model.inner  # loaded once per session
+    image = np.full((256, 384), 90, np.uint8)
+    image[100:140, 120:260] = 220  # a bright strip on a flat field
+    prediction = model.predict(image)
+    assert prediction.mask.shape == (256, 384)
+    assert prediction.probabilities.shape == (len(class_table().names), 256, 384)
+    assert np.allclose(prediction.probabilities.sum(axis=0), 1.0, atol=1e-4)
+
+
+def test_its_training_configs_are_valid_and_build_the_shipped_architecture() -> None:
+    architecture = shipped_info()["architecture"]
+    for name in ("train_config.yaml", "train_config_resume.yaml"):
+        spec = load_config(SHIPPED_DIR / name).model_spec()
+        assert spec.encoder == architecture["encoder"], name
+        assert list(spec.decoder_channels or []) == architecture["decoder_channels"], name
