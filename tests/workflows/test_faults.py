@@ -32,6 +32,7 @@ def _stops(docs: list[tuple[str, dict]]) -> list[dict]:
     return [d for n, d in docs if n == "stop"]
 
 
+@pytest.mark.serial  # wall-clock timeouts
 def test_a_device_that_never_connects_is_named_in_bounded_time(RE, frames_dir) -> None:
     from fibsem_ophyd.connect import build_microscope
 
@@ -42,9 +43,10 @@ def test_a_device_that_never_connects_is_named_in_bounded_time(RE, frames_dir) -
         call_in_bluesky_event_loop(m.connect(timeout=0.5))
     assert time.monotonic() - t0 < 5.0
     m.backend.world.faults.unconnectable = frozenset()
-    call_in_bluesky_event_loop(m.connect(timeout=0.5))  # the fault gone, it connects
+    call_in_bluesky_event_loop(m.connect(timeout=5.0))  # the fault gone, it connects
 
 
+@pytest.mark.serial  # wall-clock timeouts
 def test_a_stage_move_that_never_arrives_is_stopped_and_fails_the_run(RE, microscope) -> None:
     m = microscope
     m.stage.move_timeout_margin_s = 0.3
@@ -64,6 +66,7 @@ def test_a_stage_move_that_never_arrives_is_stopped_and_fails_the_run(RE, micros
     assert m.backend.stage.position() == before
 
 
+@pytest.mark.serial  # wall-clock timeouts
 def test_a_stalled_mill_is_halted_and_fails_the_run(RE, microscope) -> None:
     m = microscope
     RE(bps.mv(m.stage, m.sites["lamella_01"]))
