@@ -111,3 +111,19 @@ def test_vacuum_lost_mid_workflow_ends_it_safely(RE, microscope, tmp_path) -> No
     stops = _stops(docs)
     assert stops and stops[-1]["exit_status"] == "fail"
     assert "vented" in stops[-1]["reason"]
+
+
+def test_a_beam_trip_in_a_workflow_marks_the_site_failed(RE, microscope, tmp_path) -> None:
+    from plans.workflow import run_stage
+
+    m = microscope
+    site = "lamella_01"
+    exp = Experiment.create(tmp_path / "exp", {site: m.sites[site]})
+    m.backend.world.faults.beam_trips = "electron"
+    docs, err = _docs(RE, run_stage(m, exp, site, default_protocol(), "setup"))
+    assert err is None  # recorded, not raised: the workflow would go on to the next site
+    (record,) = exp.lamellae[site].history
+    assert record.outcome == "fail" and "tripped off" in record.note
+    assert exp.lamellae[site].failed
+    assert any(d["exit_status"] == "fail" and "tripped off" in d["reason"] for d in _stops(docs))
+    assert m.backend.milling.running is False
