@@ -58,8 +58,7 @@ def reader(uri: str, api_key: str) -> None:
     while not done.is_set():
         t0 = time.perf_counter()
         try:
-            uids = list(client.keys()[-3:])
-            for uid in reversed(uids):
+            for uid in client.keys()[-1:-4:-1]:  # the newest three, newest first
                 run = read_images(client, uid)
                 if run.stop is not None and "sem" in run.images:
                     _ = run.images["sem"][0]  # reads one frame
@@ -133,6 +132,8 @@ def frames(total: int, per_run: int, data_dir: Path) -> None:
         print(f"reader latency/read : median {statistics.median(latency) * 1e3:7.1f} ms, "
               f"p95 {_p95(latency) * 1e3:7.1f} ms over {len(latency)} reads "
               f"({len(errors)} retried)")  # fmt: skip
+    else:
+        print(f"reader: no read succeeded ({len(errors)} errors; first: {errors[:1]})")
     print(f"nothing lost       : {in_tiled}/{total} frames in tiled, {len(lost)} runs short, "
           f"{len(journals)} journals left")  # fmt: skip
 
