@@ -18,8 +18,10 @@ Set them on `world.faults` at any time (validated on assignment):
   acquisition fails (a one-shot fault, cleared when it fires).
 - `vacuum_lost_at_s`: at this twin-clock time the chamber loses its vacuum: vented, and
   both beams off, as the microscope's own interlock does (None: never).
-- `unconnectable`: subsystems ("stage", "electron", "ion", "milling", ...) that never
-  answer when the microscope connects.
+- `unconnectable`: devices of the Microscope, by their names in `m.devices()` ("stage",
+  "electron_beam", "milling", ...), whose subsystem never answers when it connects.
+
+`world.lose_vacuum()` loses the vacuum at once.
 """
 
 from __future__ import annotations
