@@ -44,24 +44,23 @@ def _p95(values: list[float]) -> float:
 
 
 def reader(uri: str, api_key: str) -> None:
-    """Reader process: until stdin closes, read the newest finished run; print
-    `{"latency_s": ...}` per read."""
+    """Reader process: until stdin closes, read the newest finished run (its stop
+    document and first frame, as a user browsing would); print `{"latency_s": ...}`
+    per read."""
     import threading
 
     from tiled.client import from_uri
 
-    from fibsem_ophyd.storage import read_images
-
-    client = from_uri(uri, api_key=api_key, trust_env=False)
+    client = from_uri(uri, api_key=api_key, trust_env=False).v3
     done = threading.Event()
     threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
     while not done.is_set():
         t0 = time.perf_counter()
         try:
             for uid in client.keys()[-1:-4:-1]:  # the newest three, newest first
-                run = read_images(client, uid)
-                if run.stop is not None and "sem" in run.images:
-                    _ = run.images["sem"][0]  # reads one frame
+                run = client[uid]
+                if run.metadata.get("stop") is not None and "sem" in run["primary"].base:
+                    _ = run["primary"].base["sem"][0]  # reads one frame
                     print(json.dumps({"latency_s": time.perf_counter() - t0}), flush=True)
                     break
         except Exception as err:  # a run being written: try again
