@@ -32,11 +32,10 @@ def build_tiled_app(settings: StorageSettings, api_key: str):  # -> FastAPI
     from tiled.server.app import build_app
 
     settings.make_dirs()
-    tables = f"sqlite:///{settings.writable_dir / 'tables.sqlite'}"
-    older_tables = f"duckdb:///{settings.writable_dir / 'tables.duckdb'}"
+    tables = f"duckdb:///{settings.writable_dir / 'tables.duckdb'}"
     catalog = catalog_from_uri(
         f"sqlite:///{settings.catalog_path}",
-        writable_storage=[settings.writable_dir, tables, older_tables],
+        writable_storage=[settings.writable_dir, tables],
         readable_storage=[settings.frames_dir],
         # tiled initialises in a subprocess (seconds): only when there is no catalog yet
         init_if_not_exists=not settings.catalog_path.exists(),
