@@ -190,10 +190,27 @@ def autolamella(
                 yield from run_stage(microscope, exp, name, protocol, stage, progress)
                 if stage == "liftout" and not lam.failed and not lam.done("landing"):
                     yield from run_stage(microscope, exp, name, protocol, "landing", progress)
+                yield from _end_if_vacuum_lost(microscope, name, stage)
 
     # Checkpoints between runs: a pause anywhere replays only within the current run.
     yield from bpp.finalize_wrapper(checkpoint_each_run(stages()), lambda: make_safe(microscope))
     return exp
+
+
+class VacuumLostError(RuntimeError):
+    """The chamber lost its vacuum during a workflow: it ended (safely) there."""
+
+
+def _end_if_vacuum_lost(m: Microscope, lamella: str, stage: str) -> MsgGenerator[None]:
+    """After a stage: with the chamber no longer pumped nothing more can be done at any
+    site; end the workflow (its cleanup halts milling, switches the beams off and
+    retracts the needles) instead of failing every remaining site the same way."""
+    state = yield from bps.rd(m.chamber.state)
+    if state != "pumped":
+        raise VacuumLostError(
+            f"the chamber lost its vacuum (now {state}) during {stage!r} at {lamella!r}; "
+            "the workflow ended: pump the chamber, then run it again to resume"
+        )
 
 
 def _checked_sites(microscope: Microscope, sites: Any) -> dict[str, StagePosition]:
@@ -217,9 +234,14 @@ def _checked_sites(microscope: Microscope, sites: Any) -> dict[str, StagePositio
 
 @plan
 def make_safe(microscope: Microscope) -> MsgGenerator[None]:
-    """Milling halted, manipulator and GIS needle retracted (the workflow's cleanup)."""
+    """Milling halted, manipulator and GIS needle retracted (the workflow's cleanup);
+    both beams off too when the chamber is not pumped (a column must not run vented)."""
     m = microscope
     yield from call(lambda: m.milling.halt())
+    if (yield from bps.rd(m.chamber.state)) != "pumped":
+        for beam in (m.electron_beam, m.ion_beam):
+            if (yield from bps.rd(beam.on)):
+                yield from bps.mv(beam.on, False)
     if (yield from bps.rd(m.manipulator.inserted)):
         yield from call(lambda: m.manipulator.retract())
     if (yield from bps.rd(m.gis.inserted)):

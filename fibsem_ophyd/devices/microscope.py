@@ -129,9 +129,26 @@ class Microscope:
         } | {"clock": self.clock_s}
 
     async def connect(self, mock: bool = False, timeout: float = 10.0) -> None:
-        await asyncio.gather(
-            *(d.connect(mock=mock, timeout=timeout) for d in self.devices().values())
+        """Connect every device (the backend's subsystem first, where it says when it
+        answers); ConnectionError naming each device that did not within `timeout` s."""
+        names = list(self.devices())
+        results = await asyncio.gather(
+            *(self._connect_one(n, d, mock, timeout) for n, d in self.devices().items()),
+            return_exceptions=True,
         )
+        failed = [f"{n}: {e}" for n, e in zip(names, results, strict=True) if e is not None]
+        if failed:
+            raise ConnectionError("could not connect the microscope: " + "; ".join(failed))
+
+    async def _connect_one(self, name: str, device: Device, mock: bool, timeout: float) -> None:
+        ready = getattr(self.backend, "connect_subsystem", None)
+        if ready is not None and not mock:
+            try:
+                async with asyncio.timeout(timeout):
+                    await ready(name)
+            except TimeoutError:
+                raise TimeoutError(f"did not answer within {timeout:g} s") from None
+        await device.connect(mock=mock, timeout=timeout)
 
     def beam(self, beam: BeamName) -> Beam:
         if beam == "electron":

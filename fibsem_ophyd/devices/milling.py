@@ -8,12 +8,18 @@ the RunEngine pauses, a running mill is paused (beam blanked) and continues on
 resume, never repeated and never skipped. It refuses to draw or mill while vented or
 with the ion beam off, and refuses patterns that do not fit the ion field of view.
 Which current mills is the ion beam's business: `run_milling` sets and verifies it.
+
+A mill that reports no progress for `stall_limit_s()` (`stall_timeout_s` if set, else
+twice the stage's estimate and at least `STALL_MIN_S`; a paused mill is not stalled) is
+halted and `mill()` fails saying so: a stalled mill must not hold the beam on the
+specimen without end.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import time
 
 from ophyd_async.core import (
     AsyncStatus,
@@ -29,6 +35,8 @@ from .interlocks import InterlockError, Interlocks
 
 # state: "idle" (nothing drawn), "drawn", "milling", "paused", "done", "stopped"
 PAUSE_TIMEOUT_S = 30.0  # a pause that does not take effect by then stops the mill
+STALL_MIN_S = 60.0  # the least time without progress before a mill counts as stalled
+STALL_FACTOR = 2.0  # ... or this many times the stage's estimate, if longer
 
 
 class Milling(StandardReadable):
@@ -63,6 +71,8 @@ class Milling(StandardReadable):
         self._engine_paused = False
         self._stopping = False
         self._interrupted: str | None = None
+        self._progress_at = time.monotonic()  # wall time of the last progress (or start)
+        self.stall_timeout_s: float | None = None  # None: from the estimate
         super().__init__(name=name)
 
     @property
@@ -105,7 +115,14 @@ class Milling(StandardReadable):
         self._set_remaining(estimate)
         self._set_state("drawn")
 
+    def stall_limit_s(self) -> float:
+        """Seconds without progress after which a mill is halted as stalled."""
+        if self.stall_timeout_s is not None:
+            return self.stall_timeout_s
+        return max(STALL_MIN_S, STALL_FACTOR * self._estimate)
+
     def _on_progress(self, fraction: float, remaining_s: float) -> None:
+        self._progress_at = time.monotonic()
         self._set_progress(fraction)
         self._set_remaining(remaining_s)
         self._milled_s = fraction * self._estimate
@@ -151,8 +168,9 @@ class Milling(StandardReadable):
             self.backend.resume()
         self._set_state("milling")
         waiter = asyncio.ensure_future(reached.wait())
+        self._progress_at = time.monotonic()
         try:
-            await asyncio.wait({self._task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            await self._until_ended_or_reached(waiter)
             if not self._task.done():
                 await self._until_paused()
         except asyncio.CancelledError:
@@ -166,6 +184,27 @@ class Milling(StandardReadable):
             self._set_state("done")
         else:
             self._set_state("paused")
+
+    async def _until_ended_or_reached(self, waiter: asyncio.Future) -> None:
+        """Wait for the mill to end or reach its segment's end; halt it and raise if it
+        makes no progress for `stall_limit_s()` while not paused."""
+        assert self._task is not None and self.drawn is not None
+        while True:
+            limit_s = self.stall_limit_s()
+            done, _ = await asyncio.wait(
+                {self._task, waiter}, timeout=min(limit_s, 1.0), return_when=asyncio.FIRST_COMPLETED
+            )
+            if done:
+                return
+            if self.backend.paused:
+                self._progress_at = time.monotonic()  # a paused mill is not stalled
+            elif time.monotonic() - self._progress_at > limit_s:
+                fraction = self._milled_s / self._estimate if self._estimate else 0.0
+                await self._halt(PAUSE_TIMEOUT_S)
+                raise TimeoutError(
+                    f"milling of {self.drawn.name!r} stalled at {fraction:.0%}: no progress "
+                    f"for {limit_s:g} s; milling halted"
+                )
 
     async def _until_paused(self, timeout_s: float = PAUSE_TIMEOUT_S) -> None:
         """Wait until a requested pause has taken effect (or the mill ended)."""

@@ -6,10 +6,15 @@ soft limits, so a bad target anywhere refuses the whole move before anything mov
 With a needle (manipulator or GIS) inserted or going in, a tilt or height outside the
 insertion envelope is refused too (`Interlocks.require_stage_target_safe`), by the same
 `check_position` / axis `check_move` that plans call to check a target in advance.
+
+A move that has not reached its target within twice its expected time plus
+`move_timeout_margin_s` is stopped (`backend.stop()`) and fails with a TimeoutError that
+says so: a stage that never arrives must not hold a workflow forever.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from ophyd_async.core import AsyncStatus, StandardReadable
@@ -21,9 +26,12 @@ from .interlocks import Interlocks
 from .limits import StageLimits
 
 AXES = ("x_m", "y_m", "z_m", "r_deg", "t_deg")
+MOVE_TIMEOUT_MARGIN_S = 10.0  # beyond twice the expected move time
 
 
 class Stage(StandardReadable):
+    move_timeout_margin_s: float = MOVE_TIMEOUT_MARGIN_S
+
     def __init__(
         self, backend: StageBackend, limits: StageLimits, interlocks: Interlocks, name: str = ""
     ) -> None:
@@ -58,7 +66,17 @@ class Stage(StandardReadable):
         # Checked again as the move starts, and held while it runs: the checks above ran
         # before awaits during which a needle may have started to go in.
         with self._interlocks.stage_moving(target):
-            await self.backend.move_to(target)
+            timeout_s = 2.0 * self.backend.move_time_s(target) + self.move_timeout_margin_s
+            try:
+                async with asyncio.timeout(timeout_s):
+                    await self.backend.move_to(target)
+            except TimeoutError:
+                self.backend.stop()
+                moved = {k: v for k, v in target if v is not None}
+                raise TimeoutError(
+                    f"stage move to {moved} did not reach its target within {timeout_s:.3g} s; "
+                    "the stage was stopped"
+                ) from None
 
     def axes(self) -> dict[str, Axis]:
         return {"x_m": self.x, "y_m": self.y, "z_m": self.z, "r_deg": self.r, "t_deg": self.t}

@@ -3,6 +3,7 @@ protocols. Devices drive it exactly as they would drive a vendor backend."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict
 
 import numpy as np
@@ -50,6 +51,8 @@ class TwinImaging:
     async def acquire(self, beam: BeamName, reduced_area: ReducedArea | None = None) -> np.ndarray:
         state = asdict(self._world.beam(beam))  # the settings the frame is rendered with
         start_s = self._world.clock.now_s()
+        if self._world.faults.beam_trips == beam:
+            await self._trip(beam)
         frame = await self._world.acquire(beam, reduced_area)
         pixel_m = state["hfw_m"] / state["resolution_x_px"]
         self._metadata[beam] = FrameMetadata(
@@ -65,6 +68,15 @@ class TwinImaging:
         )
         return frame
 
+    async def _trip(self, beam: BeamName) -> None:
+        """`faults.beam_trips`: half the frame's scan time, then the beam is off and the
+        acquisition fails, as a vendor's acquire does when its beam trips."""
+        world = self._world
+        world.faults.beam_trips = None  # one-shot
+        await world.clock.advance_async(world.beam(beam).frame_time_s() / 2)
+        world.beam(beam).on = False
+        raise RuntimeError(f"the {beam} beam tripped off during the frame; the frame is lost")
+
     def frame_metadata(self, beam: BeamName) -> FrameMetadata | None:
         return self._metadata.get(beam)
 
@@ -75,6 +87,7 @@ class TwinImaging:
 class TwinStage:
     def __init__(self, world: TwinWorld) -> None:
         self._world = world
+        self._stopped: asyncio.Event | None = None  # set by stop() while a move hangs
 
     def position(self) -> StagePosition:
         return self._world.stage_readback()
@@ -82,10 +95,21 @@ class TwinStage:
     async def move_to(self, target: StagePosition) -> None:
         duration = self._world.stage_move_time_s(target)
         await self._world.clock.advance_async(duration)
+        if self._world.faults.stage_move_hangs:
+            # never arrives: the stage stays put, the move runs until stop()
+            self._stopped = asyncio.Event()
+            try:
+                await self._stopped.wait()
+            finally:
+                self._stopped = None
+            return
         self._world.set_stage(target)
 
     def stop(self) -> None:
-        """Twin moves complete atomically in twin time; nothing is left to stop."""
+        """Ends a hanging move (`faults.stage_move_hangs`); other twin moves complete
+        atomically in twin time, so nothing is left to stop."""
+        if self._stopped is not None:
+            self._stopped.set()
 
     def move_time_s(self, target: StagePosition) -> float:
         return self._world.stage_move_time_s(target)
@@ -106,6 +130,11 @@ class TwinBackend:
         self.chamber = TwinChamber(self.world)
         self.fluorescence = TwinFluorescence(self.world)
         self.milling = TwinMilling(self.world)
+
+    async def connect_subsystem(self, name: str) -> None:
+        """Answers at once, except a subsystem in `faults.unconnectable`: never."""
+        if name in self.world.faults.unconnectable:
+            await asyncio.Event().wait()
 
     def fingerprint(self) -> SystemFingerprint:
         p = self.world.params

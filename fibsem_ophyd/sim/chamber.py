@@ -4,9 +4,10 @@ stage whose temperature ramps toward its setpoint on the twin clock (`sim/cryo.p
 from __future__ import annotations
 
 from ..backend import VacuumState
+from .state import VENTED_PRESSURE_PA
 from .world import TwinWorld
 
-VENTED_PRESSURE_PA = 1.0e5
+__all__ = ["VENTED_PRESSURE_PA", "TwinChamber"]
 
 
 class TwinChamber:

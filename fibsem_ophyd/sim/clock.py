@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 
 class TwinClock:
@@ -11,6 +12,8 @@ class TwinClock:
     def __init__(self, start_s: float = 0.0, realtime: bool = False) -> None:
         self._now_s = float(start_s)
         self.realtime = realtime
+        # Called with the new time after every advance (timed faults, sim/faults.py).
+        self.listeners: list[Callable[[float], None]] = []
 
     def now_s(self) -> float:
         return self._now_s
@@ -20,6 +23,8 @@ class TwinClock:
         if duration_s < 0:
             raise ValueError(f"duration_s must be >= 0, got {duration_s}")
         self._now_s += duration_s
+        for listener in self.listeners:
+            listener(self._now_s)
 
     async def advance_async(self, duration_s: float) -> None:
         """Move the clock forward; with realtime pacing also sleep that long."""

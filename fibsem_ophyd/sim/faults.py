@@ -10,6 +10,18 @@ Set them on `world.faults` at any time (validated on assignment):
 - `milling_rate_factor`: the specimen really mills this many times faster than its
   application file says (0.8 = under-milling: trenches come out 20 % shallow).
 - `gis_blocked`: the GIS valve opens but nothing is deposited.
+- `stage_move_hangs`: a stage move never reaches its target: it runs until `stop()`,
+  and the stage stays where it was.
+- `milling_stalls_at`: a mill stops making progress at this fraction (0..1) and waits,
+  beam on, until it is stopped (None: never).
+- `beam_trips`: the next frame of this beam ends half-way: the beam trips off and the
+  acquisition fails (a one-shot fault, cleared when it fires).
+- `vacuum_lost_at_s`: at this twin-clock time the chamber loses its vacuum: vented, and
+  both beams off, as the microscope's own interlock does (None: never).
+- `unconnectable`: devices of the Microscope, by their names in `m.devices()` ("stage",
+  "electron_beam", "milling", ...), whose subsystem never answers when it connects.
+
+`world.lose_vacuum()` loses the vacuum at once.
 """
 
 from __future__ import annotations
@@ -17,6 +29,8 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ..backend import BeamName
 
 StageAxis = Literal["x", "y", "z", "r", "t"]
 AXIS_FIELDS: dict[str, str] = {"x": "x_m", "y": "y_m", "z": "z_m", "r": "r_deg", "t": "t_deg"}
@@ -31,6 +45,11 @@ class TwinFaults(BaseModel):
     stage_stuck_axes: frozenset[StageAxis] = frozenset()
     milling_rate_factor: float = Field(1.0, ge=0.0)
     gis_blocked: bool = False
+    stage_move_hangs: bool = False
+    milling_stalls_at: float | None = Field(None, ge=0.0, le=1.0)
+    beam_trips: BeamName | None = None
+    vacuum_lost_at_s: float | None = Field(None, ge=0.0)
+    unconnectable: frozenset[str] = frozenset()
 
     def stuck_fields(self) -> set[str]:
         """`StagePosition` field names of the stuck axes."""

@@ -143,6 +143,9 @@ class TwinMilling:
                     start = self._projection(d, drift, t0)  # corrections made meanwhile
                 if self._stop_requested:
                     break
+                await self._stall_if_faulted(k / n)
+                if self._stop_requested:
+                    break
                 await self._advance(dt)
                 end = self._projection(d, drift, t0)
                 mid = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
@@ -163,6 +166,14 @@ class TwinMilling:
         if box is not None:
             extent = (box.min_x_m, box.min_y_m, box.max_x_m, box.max_y_m)
             w.liftout.on_milled(w, d.patch, extent)
+
+    async def _stall_if_faulted(self, fraction: float) -> None:
+        """`faults.milling_stalls_at`: from that fraction on, no progress (beam on) until
+        `stop()`."""
+        stall_at = self._world.faults.milling_stalls_at
+        if stall_at is not None and fraction >= stall_at:
+            while not self._stop_requested:
+                await asyncio.sleep(0.01)
 
     def _beam_reaches_sample(self) -> bool:
         """No material is removed with the ion beam off or blanked, or the chamber not

@@ -76,6 +76,9 @@ class GisState:
         return self.heater_temperature_k if self.heater_on else ROOM_TEMPERATURE_K
 
 
+VENTED_PRESSURE_PA = 1.0e5  # a vented chamber
+
+
 @dataclass
 class ChamberState:
     """Vacuum; the cryo stage's temperature lives in `sim/cryo.py` (it changes with time)."""

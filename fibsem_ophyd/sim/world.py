@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..backend import BeamName, ReducedArea, StagePosition
+from ..backend import BeamName, ReducedArea, StagePosition, VacuumState
 from .clock import TwinClock
 from .cryo import START_RATE_K_PER_MIN, CryoStage
 from .faults import TwinFaults
@@ -24,6 +24,7 @@ from .render import Renderer, Scene
 from .specimen import Specimen
 from .state import (
     ROOM_TEMPERATURE_K,
+    VENTED_PRESSURE_PA,
     BeamState,
     ChamberState,
     FluorescenceState,
@@ -64,6 +65,7 @@ class TwinWorld:
         self.fluorescence = FluorescenceState()
         self.coating = self.specimen.coating  # protective layers (sim/coating.py)
         self.faults = TwinFaults()  # injected faults (sim/faults.py)
+        self.clock.listeners.append(self._timed_faults)
         self.liftout = LiftoutModel()  # lifted-out lamellae (sim/liftout.py)
         self.targets = make_targets(self.specimen, p.seed)
         self._stage_rng = np.random.default_rng(p.seed + 1)
@@ -74,6 +76,22 @@ class TwinWorld:
         )
         self._error = StagePose(0.0, 0.0, 0.0, 0.0, 0.0)
         self._settled_at_s = 0.0
+
+    # --- timed faults ---
+
+    def _timed_faults(self, now_s: float) -> None:
+        lost_at = self.faults.vacuum_lost_at_s
+        if lost_at is not None and now_s >= lost_at:
+            self.faults.vacuum_lost_at_s = None  # it happens once
+            self.lose_vacuum()
+
+    def lose_vacuum(self) -> None:
+        """The chamber loses its vacuum (a leak, a pump failure): vented, and both beams
+        off, as the microscope's own vacuum interlock does."""
+        self.chamber.state = VacuumState.VENTED
+        self.chamber.pressure_pa = VENTED_PRESSURE_PA
+        self.electron.on = False
+        self.ion.on = False
 
     # --- beams ---
 

@@ -80,16 +80,27 @@ class RunJournal:
 
 
 def read_journal(path: Path) -> list[tuple[str, dict]]:
-    """Documents of a journal; a line cut short by a kill is dropped."""
+    """Documents of a journal; a line cut short by a kill, or otherwise corrupt (not
+    JSON, not a `{"name": str, "doc": dict}` entry, not UTF-8), is dropped and logged
+    with the run's uid (the file's name) and the line's number."""
     docs: list[tuple[str, dict]] = []
-    with open(path, encoding="utf-8") as file:
-        for number, line in enumerate(file, 1):
+    with open(path, "rb") as file:
+        for number, raw in enumerate(file, 1):
             try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                logger.warning("journal %s: dropping unreadable line %d", path, number)
+                entry = json.loads(raw.decode("utf-8"))
+                name, doc = entry["name"], entry["doc"]
+                if not isinstance(name, str) or not isinstance(doc, dict):
+                    raise TypeError("not a document entry")
+            except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as err:
+                logger.warning(
+                    "run %s: journal %s line %d is corrupt (%s); skipped",
+                    path.stem,
+                    path,
+                    number,
+                    type(err).__name__,
+                )
                 continue
-            docs.append((entry["name"], entry["doc"]))
+            docs.append((name, doc))
     return docs
 
 

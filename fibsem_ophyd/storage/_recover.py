@@ -8,6 +8,7 @@ detector flushes every frame before the documents describing it are emitted.
 from __future__ import annotations
 
 import logging
+import os
 import stat
 import time
 import uuid
@@ -24,8 +25,9 @@ KILLED_REASON = "process killed before the run closed"
 HDF5_MIMETYPES = {"application/x-hdf5", "application/x-hdf"}
 
 
-def _frames_in_file(resource: dict) -> int | None:
-    """Frames in the resource's HDF5 dataset, or None if it cannot be read."""
+def _frames_in_file(resource: dict, run_uid: str) -> int | None:
+    """Frames in the resource's HDF5 dataset, or None if it cannot be read (a truncated
+    or missing file: logged with the run's uid)."""
     dataset = resource.get("parameters", {}).get("dataset")
     if resource.get("mimetype") not in HDF5_MIMETYPES or not dataset:
         return None
@@ -35,8 +37,13 @@ def _frames_in_file(resource: dict) -> int | None:
         # swmr: the writer was killed with the file open for writing
         with h5py.File(urlparse(resource["uri"]).path, "r", swmr=True) as file:
             return int(file[dataset].shape[0])
-    except (OSError, KeyError):
-        logger.warning("cannot count frames of %s", resource["uri"])
+    except (OSError, KeyError) as err:
+        logger.warning(
+            "run %s: cannot count frames of %s (%s); its frames are left as journaled",
+            run_uid,
+            resource["uri"],
+            err,
+        )
         return None
 
 
@@ -52,11 +59,13 @@ def _last_datums(docs: list[tuple[str, dict]]) -> dict[str, list[dict]]:
     return by_descriptor
 
 
-def _more_frames(datums: list[dict], resources: dict[str, dict]) -> list[tuple[str, dict]]:
+def _more_frames(
+    datums: list[dict], resources: dict[str, dict], run_uid: str
+) -> list[tuple[str, dict]]:
     """Stream datums for frames that are in every file of a stream but in no document."""
     stops = {d["indices"]["stop"] for d in datums}
     seq_stops = {d["seq_nums"]["stop"] for d in datums}
-    counts = [_frames_in_file(resources.get(d["stream_resource"], {})) for d in datums]
+    counts = [_frames_in_file(resources.get(d["stream_resource"], {}), run_uid) for d in datums]
     if len(stops) != 1 or len(seq_stops) != 1 or None in counts:
         return []
     stop, seq_stop, frames = stops.pop(), seq_stops.pop(), min(counts)  # type: ignore[type-var]
@@ -100,7 +109,8 @@ def complete_streams(docs: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
         keys = descriptor["data_keys"].values() if descriptor else []
         if not descriptor or not all(key.get("external") for key in keys):
             continue
-        more = _more_frames(datums, resources)
+        run_uid = next((d["uid"] for n, d in docs if n == "start"), "?")
+        more = _more_frames(datums, resources, run_uid)
         extra.extend(more)
         seq_end = max(d["seq_nums"]["stop"] for _, d in [*more, *(("", d) for d in datums)])
         for seq in range(last_seq.get(desc_uid, 0) + 1, seq_end):
@@ -130,6 +140,62 @@ def synthetic_stop(docs: list[tuple[str, dict]], reason: str = KILLED_REASON) ->
     }
 
 
+def _unreadable_frame_file(resource: dict) -> str | None:
+    """Why the HDF5 file of a stream resource cannot be read (missing, not HDF5, cut
+    short: a frame's data lies beyond its end), or None (also for files that are not
+    HDF5: not checked). The end is checked by hand: HDF5's SWMR readers, which a
+    killed writer's file needs, do not check it and read a lost frame as zeros."""
+    if resource.get("mimetype") not in HDF5_MIMETYPES:
+        return None
+    import h5py
+
+    path = urlparse(resource["uri"]).path
+    dataset = resource.get("parameters", {}).get("dataset")
+    try:
+        size = os.path.getsize(path)
+        with h5py.File(path, "r", swmr=True) as file:
+            if dataset:
+                end = _data_end(file[dataset])
+                if end > size:
+                    return f"cut short: {size} bytes, its frames need {end}"
+    except (OSError, KeyError) as err:
+        return str(err)
+    return None
+
+
+def _data_end(dataset: Any) -> int:
+    """The byte just past the dataset's data in its file."""
+    ds = dataset.id
+    if dataset.chunks is None:
+        offset = ds.get_offset()
+        return 0 if offset is None else offset + ds.get_storage_size()
+    chunks = [ds.get_chunk_info(i) for i in range(ds.get_num_chunks())]
+    return max((c.byte_offset + c.size for c in chunks if c.byte_offset is not None), default=0)
+
+
+def without_unreadable_frames(docs: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    """The documents less the stream resources whose frame file cannot be read (and
+    their stream datums), each logged with the run's uid: the run is recovered with
+    everything else, and its catalog entry points at no broken file."""
+    uid = next((d["uid"] for n, d in docs if n == "start"), "?")
+    broken = set()
+    for name, doc in docs:
+        if name == "stream_resource" and (why := _unreadable_frame_file(doc)) is not None:
+            logger.warning(
+                "run %s: frame file %s is unreadable (%s); its frames are skipped",
+                uid,
+                doc["uri"],
+                why,
+            )
+            broken.add(doc["uid"])
+    return [
+        (n, d)
+        for n, d in docs
+        if not (n == "stream_resource" and d["uid"] in broken)
+        and not (n == "stream_datum" and d["stream_resource"] in broken)
+    ]
+
+
 def replay(client: Any, docs: list[tuple[str, dict]]) -> str:
     """Write one journaled run into tiled, replacing any partial copy; returns its uid."""
     from bluesky_tiled_plugins import TiledWriter
@@ -140,6 +206,7 @@ def replay(client: Any, docs: list[tuple[str, dict]]) -> str:
         if client[uid].metadata.get("stop"):
             return uid  # it did reach tiled; only the journal's removal was lost
         client[uid].delete(recursive=True, external_only=False)
+    docs = without_unreadable_frames(docs)
     if not any(n == "stop" for n, _ in docs):
         docs = [*docs, *complete_streams(docs)]
         docs.append(("stop", synthetic_stop(docs)))
@@ -160,15 +227,19 @@ def recover(client: Any, journal_dir: Path) -> list[str]:
 
 
 def _recover_one(client: Any, path: Path) -> str | None:
-    docs = read_journal(path)
+    try:
+        docs = read_journal(path)
+    except OSError as err:
+        logger.warning("run %s: journal %s cannot be read (%s); skipped", path.stem, path, err)
+        return None
     if not any(n == "start" for n, _ in docs):
-        logger.warning("journal %s has no start document; set aside", path)
+        logger.warning("run %s: journal %s has no start document; set aside", path.stem, path)
         _set_aside(path, "unreadable")
         return None
     try:
         uid = replay(client, docs)
-    except Exception:
-        logger.exception("could not recover %s; it stays pending", path)
+    except Exception:  # a broken run never blocks start-up; it is retried next time
+        logger.exception("run %s: could not recover %s; it stays pending", path.stem, path)
         return None
     logger.info("recovered run %s from %s", uid, path.name)
     _set_aside(path, "recovered")

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from ._browse import BrowseKeyMiddleware
+from ._fast_app import bake_dependency_overrides
 from ._settings import CATALOG_ENV_VAR, LOCALHOST, StorageSettings, ensure_api_key
 
 CATALOG_SPEC = ("CatalogOfBlueskyRuns", "3.0")
@@ -55,6 +56,7 @@ def build_tiled_app(settings: StorageSettings, api_key: str, browse_key: str | N
     )
     if browse_key is not None:  # a second key, read-only (tiled's web UI)
         app.add_middleware(BrowseKeyMiddleware, api_key=api_key, browse_key=browse_key)
+    bake_dependency_overrides(app)  # ~80 ms of server CPU less per request
     return app
 
 

@@ -40,6 +40,14 @@ def find_pairs(data_paths: Sequence[Path], label_paths: Sequence[Path]) -> list[
     return pairs
 
 
+def _read_tiff(path: Path) -> np.ndarray:
+    """The TIFF's pixels; a file that is not a readable TIFF is an error naming it."""
+    try:
+        return tifffile.imread(path)
+    except (tifffile.TiffFileError, OSError, ValueError) as err:
+        raise ValueError(f"{path}: not a readable TIFF image ({err})") from None
+
+
 def split_indices(n: int, val_fraction: float, seed: int) -> tuple[list[int], list[int]]:
     """Shuffled (train, validation) indices; at least one of each when n >= 2."""
     if n < 2:
@@ -68,8 +76,8 @@ class SegmentationDataset(Dataset):
 
     def read(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         image_path, label_path = self.pairs[index]
-        image = to_unit_float(tifffile.imread(image_path))
-        mask = np.asarray(tifffile.imread(label_path))
+        image = to_unit_float(_read_tiff(image_path))
+        mask = np.asarray(_read_tiff(label_path))
         if mask.shape != image.shape:
             raise ValueError(f"{label_path}: shape {mask.shape} != image shape {image.shape}")
         if mask.min() < 0 or mask.max() >= self.num_classes:

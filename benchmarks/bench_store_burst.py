@@ -1,0 +1,136 @@
+"""A burst of one-frame runs into the embedded store: how long until each is readable.
+
+    python benchmarks/bench_store_burst.py [--runs 50] [--data-dir DIR]
+
+Runs `count([m.sem], num=1)` on the twin `--runs` times back to back, with the store
+subscribed. A separate process (its own tiled client, as a user browsing the catalog
+would have) polls the oldest run it is told of that is not readable yet (the store
+writes runs in order; polling all of them at once would load the server with the
+reader's own requests) and notes the moment each run is readable:
+the stop document is in the catalog and the frame reads back. For each run the delay
+is that moment minus the time of its stop document. Prints the median and maximum
+delay, the time from the last stop document until every run is readable, and the
+RunEngine time per run. Target: every run readable within 1 s of its stop document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+POLL_S = 0.01  # the reader's poll interval (adds at most this to each delay)
+
+
+def reader(uri: str, api_key: str) -> None:
+    """Reader process: uids come on stdin; prints `{"uid", "t"}` when each is readable."""
+    from tiled.client import from_uri
+
+    from fibsem_ophyd.storage import read_images
+
+    client = from_uri(uri, api_key=api_key, trust_env=False)
+    pending: list[str] = []
+    lock = threading.Lock()
+    closed = threading.Event()
+
+    def listen() -> None:
+        for line in sys.stdin:
+            with lock:
+                pending.append(line.strip())
+        closed.set()
+
+    threading.Thread(target=listen, daemon=True).start()
+    while True:
+        with lock:
+            todo = list(pending)
+        if not todo and closed.is_set():
+            return
+        while todo and _readable(client, todo[0], read_images):
+            print(json.dumps({"uid": todo[0], "t": time.time()}), flush=True)
+            with lock:
+                pending.remove(todo.pop(0))
+        time.sleep(POLL_S)
+
+
+def _readable(client: Any, uid: str, read_images: Any) -> bool:
+    try:
+        run = read_images(client, uid)
+    except Exception:  # not there yet, or not whole yet
+        return False
+    frames = run.images.get("sem")
+    return run.stop is not None and frames is not None and frames.shape[0] == 1
+
+
+def burst(runs: int, data_dir: Path) -> None:
+    from bluesky import RunEngine
+    from bluesky.plans import count
+
+    from fibsem_ophyd.connect import connect_microscope
+    from fibsem_ophyd.storage import EmbeddedStore, StorageSettings
+
+    RE = RunEngine()  # before the microscope: it connects in the RunEngine's loop
+    with EmbeddedStore(StorageSettings(data_dir=data_dir)) as store:
+        m = connect_microscope(path_provider=store.path_provider())
+        store.subscribe(RE)
+        RE(count([m.sem], num=1))  # warm up imports, files, the writer's connection
+        store.flush()
+        child = subprocess.Popen(
+            [sys.executable, __file__, "--reader", store.uri, store.api_key],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stdin is not None and child.stdout is not None
+        stop_times: dict[str, float] = {}
+
+        def tell(name: str, doc: dict) -> None:
+            if name == "start":
+                child.stdin.write(doc["uid"] + "\n")  # type: ignore[union-attr]
+                child.stdin.flush()  # type: ignore[union-attr]
+            elif name == "stop":
+                stop_times[doc["run_start"]] = doc["time"]
+
+        RE.subscribe(tell)
+        time.sleep(2.0)  # the reader's imports and connection, off the clock
+        t0 = time.perf_counter()
+        for _ in range(runs):
+            RE(count([m.sem], num=1))
+        per_run_s = (time.perf_counter() - t0) / runs
+        child.stdin.close()
+        readable = {e["uid"]: e["t"] for e in map(json.loads, child.stdout)}
+        child.wait(timeout=60)
+        store.flush()
+
+    delays = [readable[uid] - t for uid, t in stop_times.items() if uid in readable]
+    last = max(readable.values()) - max(stop_times.values())
+    print(f"{runs} one-frame runs of m.sem (1536x1024) back to back; data in {data_dir}")
+    print(f"readable in tiled  : {len(readable)}/{len(stop_times)} runs")
+    print(
+        f"delay after stop   : median {statistics.median(delays):6.2f} s, "
+        f"max {max(delays):6.2f} s (target <= 1 s)"
+    )
+    print(f"last stop -> all readable: {last:6.2f} s")
+    print(f"RunEngine time/run : {per_run_s * 1e3:6.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--reader", nargs=2, metavar=("URI", "KEY"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.reader:
+        reader(*args.reader)
+        return
+    burst(args.runs, args.data_dir or Path(tempfile.mkdtemp(prefix="bench-burst-")))
+
+
+if __name__ == "__main__":
+    main()
