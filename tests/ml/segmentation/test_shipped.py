@@ -41,7 +41,7 @@ def test_loads_from_the_package_and_predicts_full_size_masks() -> None:
 
 def test_its_training_configs_are_valid_and_build_the_shipped_architecture() -> None:
     architecture = shipped_info()["architecture"]
-    for name in ("train_config.yaml", "train_config_resume.yaml"):
+    for name in ("train_config.yaml", "train_config_resume.yaml", "train_config_resume_2.yaml"):
         spec = load_config(SHIPPED_DIR / name).model_spec()
         assert spec.encoder == architecture["encoder"], name
         assert list(spec.decoder_channels or []) == architecture["decoder_channels"], name
