@@ -19,10 +19,17 @@ DEMO_OUT ?= demo-output
 
 .PHONY: demo test lint install sysdeps bench clean
 
+# The lock is installed by uv (pinned below; about three times faster than pip here,
+# the same packages), taking wheels from this machine's local wheel folders when it has
+# them (pip finds those through its own configuration, uv does not read it).
+UV_VERSION := 0.13.9
+LOCAL_WHEELS := $(foreach d,$(wildcard /opt/wheels /opt/pypi-more/files),--find-links $(d))
+
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock $(QUIET_PIP)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) $(QUIET_PIP)
+	$(VENV)/bin/uv pip install --quiet --python $(PY) $(LOCAL_WHEELS) -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . $(QUIET_PIP)
 	touch $(STAMP)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +12,20 @@ import pytest
 from bluesky import RunEngine
 from ophyd_async.core import StaticPathProvider, UUIDFilenameProvider
 
+from fibsem_ophyd.sim.tile_cache import TILE_CACHE_ENV_VAR
 from fibsem_ophyd.storage import EmbeddedStore
+
+# Every twin of the suite (xdist workers and the processes tests start included) shares
+# one on-disk tile cache: most tests draw the same specimens (sim/tile_cache.py).
+os.environ.setdefault(
+    TILE_CACHE_ENV_VAR, str(Path(tempfile.gettempdir()) / f"fibsem-ophyd-tiles-{os.getuid()}")
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests marked `slow` first (in their order), then the rest: with xdist a long
+    test started last would keep one worker busy while the others sit idle."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def _env(tmp_path: Path) -> dict[str, str]:
     return {
@@ -17,6 +19,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_ipython_profile_runs_a_plan_and_log_lists_it(tmp_path):
     code = (
         "RE(acquire_image(microscope, 'ion', md={'site': 'from-profile'}));"

@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # tens of seconds: started first (tests/conftest.py)
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 

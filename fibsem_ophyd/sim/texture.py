@@ -13,6 +13,7 @@ import numpy as np
 
 from . import specimen as sp
 from .lattice import grid_fbm, wavelengths_m
+from .tile_cache import TileDiskCache, cache_folder, specimen_key
 
 BASE_PIXEL_M = 2.5e-9
 N_LEVELS = 12
@@ -72,13 +73,30 @@ def generate_tile(specimen: sp.Specimen, level: int, ix: int, iy: int) -> np.nda
     return out
 
 
+def _disk_cache(specimen: sp.Specimen) -> TileDiskCache | None:
+    """The shared on-disk tile cache for this specimen, if one is configured."""
+    folder = cache_folder()
+    if folder is None:
+        return None
+    key = specimen_key(
+        specimen.seed,
+        2 * specimen.radius_m,
+        specimen.pitch_m,
+        specimen.bar_width_m,
+        tuple(specimen.landing_posts),
+    )
+    return TileDiskCache(folder, key, (3, TILE_PX, TILE_PX))
+
+
 class TilePyramid:
-    """On-demand tiles of a `Specimen`, kept in a least-recently-used cache."""
+    """On-demand tiles of a `Specimen`, kept in a least-recently-used cache (and on disk,
+    shared between twins, when `FIBSEM_OPHYD_TILE_CACHE` names a folder: tile_cache.py)."""
 
     def __init__(self, specimen: sp.Specimen, capacity_tiles: int = 192) -> None:
         self.specimen = specimen
         self.capacity_tiles = capacity_tiles
         self._cache: OrderedDict[tuple[int, int, int], np.ndarray] = OrderedDict()
+        self._disk = _disk_cache(specimen)
         self.generated = 0
 
     def tile(self, level: int, ix: int, iy: int) -> np.ndarray:
@@ -87,8 +105,12 @@ class TilePyramid:
         if t is not None:
             self._cache.move_to_end(key)
             return t
-        t = generate_tile(self.specimen, level, ix, iy)
-        self.generated += 1
+        t = self._disk.get(level, ix, iy) if self._disk is not None else None
+        if t is None:
+            t = generate_tile(self.specimen, level, ix, iy)
+            self.generated += 1
+            if self._disk is not None:
+                self._disk.put(level, ix, iy, t)
         self._cache[key] = t
         while len(self._cache) > self.capacity_tiles:
             self._cache.popitem(last=False)

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from ._browse import BrowseKeyMiddleware
+from ._catalog_init import initialise_catalog
 from ._fast_app import bake_dependency_overrides
 from ._settings import CATALOG_ENV_VAR, LOCALHOST, StorageSettings, ensure_api_key
 
@@ -30,25 +31,25 @@ def build_tiled_app(settings: StorageSettings, api_key: str, browse_key: str | N
     or the PostgreSQL database of `catalog_uri`)."""
     import copy
 
-    from bluesky_tiled_plugins.exporters import json_seq_exporter
     from tiled.catalog import from_uri as catalog_from_uri
     from tiled.config import Authentication
     from tiled.media_type_registration import default_serialization_registry
     from tiled.server.app import build_app
 
     settings.make_dirs()
+    if not catalog_exists(settings):
+        initialise_catalog(settings.catalog_database)  # in this process: _catalog_init.py
     tables = f"duckdb:///{settings.writable_dir / 'tables.duckdb'}"
     catalog = catalog_from_uri(
         settings.catalog_database,
         writable_storage=[settings.writable_dir, tables],
         readable_storage=[settings.frames_dir],
-        # tiled initialises in a subprocess (seconds): only when there is no catalog yet
-        init_if_not_exists=not catalog_exists(settings),
+        init_if_not_exists=False,
         specs=[{"name": CATALOG_SPEC[0], "version": CATALOG_SPEC[1]}],
     )
     # databroker's `run.documents()` asks the server for the run as JSON-seq
     serializers = copy.deepcopy(default_serialization_registry)
-    serializers.register("BlueskyRun", "application/json-seq", json_seq_exporter)
+    serializers.register("BlueskyRun", "application/json-seq", _json_seq_exporter)
     app = build_app(
         catalog,
         authentication=Authentication(single_user_api_key=api_key),
@@ -58,6 +59,14 @@ def build_tiled_app(settings: StorageSettings, api_key: str, browse_key: str | N
         app.add_middleware(BrowseKeyMiddleware, api_key=api_key, browse_key=browse_key)
     bake_dependency_overrides(app)  # ~80 ms of server CPU less per request
     return app
+
+
+def _json_seq_exporter(*args):
+    """bluesky-tiled-plugins' JSON-seq exporter, imported at its first use: importing
+    the package costs the server about a second and a half at every start."""
+    from bluesky_tiled_plugins.exporters import json_seq_exporter
+
+    return json_seq_exporter(*args)  # an async generator; tiled passes 3 or 4 arguments
 
 
 def catalog_exists(settings: StorageSettings) -> bool:

@@ -20,6 +20,8 @@ from fibsem_ophyd.milling.protocol import SHIPPED_PROTOCOLS
 from fibsem_ophyd.supervision import Answer, Question
 from tests.servers import HOST, free_port, redis_server, stop, wait_until
 
+pytestmark = pytest.mark.slow  # tens of seconds: started first (tests/conftest.py)
+
 pytest.importorskip("bluesky_queueserver")
 pytest.importorskip("bluesky_queueserver_api")
 

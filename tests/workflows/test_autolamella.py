@@ -3,10 +3,14 @@ resumability, and every run's documents."""
 
 from __future__ import annotations
 
+import pytest
+
 from fibsem_ophyd.connect import twin_lamella_report
 from fibsem_ophyd.experiment import Experiment
 from fibsem_ophyd.milling import default_protocol, milling_stages
 from plans.workflow import autolamella, workflow_stages
+
+pytestmark = pytest.mark.slow  # tens of seconds: started first (tests/conftest.py)
 
 SITES = ("lamella_01", "lamella_02")
 

@@ -19,6 +19,8 @@ from plans.workflow import run_stage
 
 from .conftest import make_microscope
 
+pytestmark = pytest.mark.slow  # tens of seconds: started first (tests/conftest.py)
+
 PROTOCOL = default_protocol("on-grid")
 
 

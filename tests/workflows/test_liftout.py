@@ -25,6 +25,7 @@ SITE = "lamella_01"
 TIP_OFFSET_M = (2.5e-6, -1.5e-6, 2.0e-6)  # the twin's hidden needle miss
 
 
+@pytest.mark.slow
 def test_liftout_lands_and_thins_the_lamella_on_its_post(RE, frames_dir, tmp_path):
     """With stage error (1 µm) and drift, as every decision is checked from images, and
     a needle whose tip is micrometres from where its raw axes say until calibrated: the

@@ -14,6 +14,7 @@ from plans.stubs import call
 from plans.workflow import mill_lamella, workflow_stages
 
 
+@pytest.mark.slow
 def test_waffle_method_runs_every_stage(RE, microscope, tmp_path):
     protocol = default_protocol("waffle")
     exp = Experiment.create(tmp_path / "waffle", {})
@@ -26,6 +27,7 @@ def test_waffle_method_runs_every_stage(RE, microscope, tmp_path):
     assert abs(report["thickness_m"] - protocol.lamella.target_thickness_m) <= 20e-9
 
 
+@pytest.mark.slow
 def test_supervisor_corrections_are_recorded_and_used(RE, microscope, tmp_path):
     m = microscope
     asked: list[Question] = []

@@ -9,10 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from ml.segmentation.checkpoint import load_checkpoint
 from tests.ml.segmentation.conftest import base_config, write_dataset
+
+pytestmark = pytest.mark.slow  # tens of seconds: started first (tests/conftest.py)
 
 REPO = Path(__file__).resolve().parents[3]
 

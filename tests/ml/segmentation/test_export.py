@@ -13,6 +13,8 @@ import torch
 from ml.segmentation.checkpoint import load_checkpoint
 from ml.segmentation.export import ExportMismatch, export_onnx, main
 
+pytestmark = pytest.mark.slow  # tens of seconds: started first (tests/conftest.py)
+
 
 def test_export_agrees_with_torch_at_any_size(trained_checkpoint: Path, tmp_path: Path) -> None:
     output = tmp_path / "m.onnx"

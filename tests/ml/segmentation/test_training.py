@@ -16,6 +16,8 @@ from ml.segmentation.config import parse_config
 from ml.segmentation.train import main, train
 from tests.ml.segmentation.conftest import NUM_CLASSES, TINY_ENCODER, base_config
 
+pytestmark = pytest.mark.slow  # tens of seconds: started first (tests/conftest.py)
+
 
 @pytest.fixture
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
