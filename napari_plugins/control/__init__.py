@@ -1,6 +1,7 @@
 """Microscope control from napari: widgets submit plans to a `PlanRunner` (never a
-device call); `InProcessRunner` runs them on a RunEngine in a background thread.
-Qt-free here; the widgets are in ``_qt/``."""
+device call); `InProcessRunner` runs them on a RunEngine in a background thread,
+`queue_server.QueueServerRunner` on a bluesky-queueserver. Qt-free here; the widgets
+are in ``_qt/``."""
 
 from .in_process import InProcessRunner
 from .runner import PlanOutcome, PlanRequest, PlanRunner

@@ -1,12 +1,17 @@
 """The PlanRunner interface: how widgets get plans run, without touching devices.
 
-A widget builds a `PlanRequest` (a plan's name in the catalogue and JSON-able keyword
-arguments; the microscope is implied) and submits it. The runner runs it somewhere —
-in this process on a RunEngine in a background thread (`InProcessRunner`), or, to be
-added, on a bluesky-queueserver (a `QueueServerRunner` would send
-``BPlan(request.plan, "microscope", **request.kwargs)`` with bluesky-queueserver-api,
-relay the documents it gets from the server's 0MQ document stream to the subscribers,
-and call `done` when the item leaves the queue; `stop` maps to ``re_abort``).
+A widget builds a `PlanRequest` (a plan's name in the catalogue, `plans.catalogue`, and
+JSON-able keyword arguments; the microscope is implied) and submits it. The runner runs
+it somewhere — in this process on a RunEngine in a background thread
+(`InProcessRunner`), or on the project's bluesky-queueserver (`QueueServerRunner`,
+chosen by `session.current_runner` when ``$FIBSEM_OPHYD_QUEUESERVER`` names one): it
+queues ``BPlan(request.plan, **request.kwargs)`` (the worker offers the catalogue bound
+to its microscope), relays the documents the worker publishes (profiles/remote/
+documents.py) to the subscribers, and calls `done` once the item has left the queue,
+with ok / error / exit_status from its history entry and a read-out's return value from
+the worker; `stop` pauses the run at once and aborts it. Refusals — bad input, an
+unknown plan, a server that does not answer — come back as `PlanOutcome.error`, one
+line, either way.
 
 Callbacks (`done`, document subscribers) are called on the runner's own thread; a Qt
 widget re-emits them on the Qt thread (`napari_plugins.control._qt.bridge`).

@@ -5,6 +5,11 @@ put it into a queued plan's parameters by name. The worker's namespace holds eve
 plan bound to its microscope instead: `acquire_image(beam="ion")` there is
 `plans.acquire_image(microscope, beam="ion")`, with the same parameters otherwise
 (the queueserver reads them, their types and defaults from the signature).
+
+`catalogue_plans` adds the napari widgets' catalogue (`plans.catalogue`) under its
+names: the JSON forms (`run_milling` with stages as dicts, `move_absolute` with the
+pose's fields, `read_status`, ...) replace the plans of the same name, and each keeps
+its return value (JSON) for `plan_result`, since the queue's history has none.
 """
 
 from __future__ import annotations
@@ -53,4 +58,30 @@ def bound_plans(
     return found
 
 
-__all__ = ["bind_microscope", "bound_plans"]
+def catalogue_plans(
+    microscope: Microscope, results: dict[str, Any], catalogue: dict[str, Any] | None = None
+) -> dict[str, Callable[..., Any]]:
+    """Every entry of the catalogue as a plan bound to `microscope` under its name; the
+    value it returns is kept, in its JSON form, in `results[name]`."""
+    from plans.catalogue import CATALOGUE
+
+    from .documents import to_json
+
+    def bound(name: str, factory: Callable[..., Any]) -> Callable[..., Any]:
+        sig = _signature(factory)
+        params = list(sig.parameters.values())[1:]  # the microscope
+
+        def run(*args: Any, **kwargs: Any) -> MsgGenerator[Any]:
+            value = yield from factory(microscope, *args, **kwargs)
+            results[name] = to_json(value)
+            return value
+
+        run.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+        run.__name__ = run.__qualname__ = name
+        run.__doc__ = factory.__doc__ if factory.__name__ == name else f"The widgets' {name}."
+        return run
+
+    return {name: bound(name, f) for name, f in (catalogue or CATALOGUE).items()}
+
+
+__all__ = ["bind_microscope", "bound_plans", "catalogue_plans"]

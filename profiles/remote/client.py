@@ -11,10 +11,17 @@ progress, answer the supervisor — from another process or machine.
 Console lines (the session's progress lines, `SUPERVISOR-QUESTION ...`) arrive through
 the manager's 0MQ console publisher; questions and answers go through
 `function_execute` (functions of `profiles/remote/functions.py`).
+
+Where the queueserver is: ``$FIBSEM_OPHYD_QUEUESERVER`` (`QUEUESERVER_ENV`), the
+manager's control address (``tcp://host:60615`` or ``host:60615``), optionally followed
+by ``,`` and its console address (default: the control port + 10, as the manager's
+defaults). When it is set, the napari widgets run their plans there
+(`napari_plugins.control.session`).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +31,33 @@ from fibsem_ophyd.supervision import Answer, Question
 from .manager import HOST
 
 IDLE_POLL_S = 0.2
+STATUS_POLL_S = 0.1
+QUEUESERVER_ENV = "FIBSEM_OPHYD_QUEUESERVER"
+
+
+def _tcp(address: str) -> str:
+    return address if "://" in address else f"tcp://{address}"
+
+
+def configured_addresses(environ: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """(control, console) addresses of the queueserver named by ``$FIBSEM_OPHYD_QUEUESERVER``,
+    or None when it is unset or empty. A malformed value is refused with the format."""
+    value = (os.environ if environ is None else environ).get(QUEUESERVER_ENV, "").strip()
+    if not value:
+        return None
+    parts = [_tcp(p.strip()) for p in value.split(",") if p.strip()]
+    try:
+        if len(parts) > 2:
+            raise ValueError
+        port = int(parts[0].rsplit(":", 1)[1])
+        info = parts[1] if len(parts) == 2 else f"{parts[0].rsplit(':', 1)[0]}:{port + 10}"
+        int(info.rsplit(":", 1)[1])
+    except (ValueError, IndexError):
+        raise ValueError(
+            f"{QUEUESERVER_ENV}={value!r}: expected the manager's control address "
+            "'tcp://host:port' (optionally ',tcp://host:console_port')"
+        ) from None
+    return parts[0], info
 
 
 class RemoteError(RuntimeError):
@@ -39,8 +73,14 @@ class RemoteClient:
     ) -> None:
         from bluesky_queueserver_api.zmq import REManagerAPI
 
+        self.control_addr, self.info_addr = control_addr, info_addr
+        # The API's waits (a function's result, idle) check the status this often; its
+        # default (1 s) made every remote function call take a second.
         self.api = REManagerAPI(
-            zmq_control_addr=control_addr, zmq_info_addr=info_addr, timeout_recv=timeout_s
+            zmq_control_addr=control_addr,
+            zmq_info_addr=info_addr,
+            timeout_recv=timeout_s,
+            status_polling_period=STATUS_POLL_S,
         )
         self.api.console_monitor.enable()
         self._lines: list[str] = []
@@ -173,4 +213,4 @@ class RemoteClient:
         self.api.close()
 
 
-__all__ = ["RemoteClient", "RemoteError"]
+__all__ = ["QUEUESERVER_ENV", "RemoteClient", "RemoteError", "configured_addresses"]

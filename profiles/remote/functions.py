@@ -1,5 +1,6 @@
 """Functions a remote client runs in the queueserver worker (`function_execute`):
-choose the supervisor, list waiting questions, answer one. Their values are JSON."""
+choose the supervisor, list waiting questions, answer one; where the documents are
+published; what a catalogue plan returned. Their values are JSON."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ class RemoteFunctions:
     """Bound to the worker's microscope; the startup profile puts the methods in the
     worker's namespace under their own names."""
 
-    def __init__(self, microscope: Microscope) -> None:
+    def __init__(self, microscope: Microscope, documents: str | None = None) -> None:
         self._microscope = microscope
+        self._documents = documents
         self.remote = RemoteSupervisor()
+        self.results: dict[str, Any] = {}  # catalogue plan name -> its last return value
 
     def use_supervisor(self, mode: str) -> str:
         """'remote': questions wait for a client's answer; 'automatic': the default."""
@@ -47,11 +50,21 @@ class RemoteFunctions:
         )
         return question_id
 
+    def document_address(self) -> str | None:
+        """The 0MQ address the worker publishes its documents on (profiles/remote/documents.py)."""
+        return self._documents
+
+    def plan_result(self, plan: str) -> Any:
+        """What the catalogue plan `plan` returned when it last ran (None before)."""
+        return self.results.get(plan)
+
     def namespace(self) -> dict[str, Any]:
         return {
             "use_supervisor": self.use_supervisor,
             "supervisor_questions": self.supervisor_questions,
             "answer_supervisor": self.answer_supervisor,
+            "document_address": self.document_address,
+            "plan_result": self.plan_result,
         }
 
 

@@ -6,6 +6,8 @@ the plan through the Supervisor device, so it is event data of the run."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import napari
 import numpy as np
 from qtpy.QtCore import QObject, Qt, Signal
@@ -20,8 +22,22 @@ from ...control.image_plane import world_of_offset
 from ...control.runner import PlanRunner
 from ..desk import SupervisionDesk, correction_from_moves, pattern_outlines
 
+if TYPE_CHECKING:
+    from ..remote import RemoteDesk
+
 PROPOSAL = "proposal"
 PATTERNS = "proposed patterns"
+
+
+def _desk_for(runner: PlanRunner) -> SupervisionDesk | RemoteDesk:
+    """A local desk for an in-process runner; for a queueserver's (it has a `client`),
+    one that answers the worker's supervisor through that client."""
+    client = getattr(runner, "client", None)
+    if client is not None:
+        from ..remote import RemoteDesk
+
+        return RemoteDesk(client)
+    return SupervisionDesk()
 
 
 class _Relay(QObject):
@@ -33,14 +49,14 @@ class SupervisionWidget(QWidget):
         self,
         napari_viewer: napari.Viewer,
         runner: PlanRunner | None = None,
-        desk: SupervisionDesk | None = None,
+        desk: SupervisionDesk | RemoteDesk | None = None,
     ) -> None:
         super().__init__()
         self.viewer = napari_viewer
         self.context = control_context(napari_viewer, runner)
         self._relay = _Relay()
         self._relay.question.connect(self.show_question)
-        self.desk = desk or SupervisionDesk()
+        self.desk = desk or _desk_for(self.context.runner)
         self.desk.on_question = self._relay.question.emit
         attach = getattr(self.context.runner, "microscope", None)
         if attach is not None:  # in-process: this desk answers the microscope's questions
@@ -185,7 +201,11 @@ class SupervisionWidget(QWidget):
         self._answer(Answer(action="abort", note=self.note.text() or "aborted in napari"))
 
     def _answer(self, answer: Answer) -> None:
-        self.desk.answer(answer)
+        try:
+            self.desk.answer(answer)
+        except ValueError as err:  # the question went (its plan stopped) or the server did
+            self.status.error(str(err))
+            return
         self._enable(False)
         self._remove_layers()
         text = f"answered: {answer.action}"

@@ -9,7 +9,8 @@ import os
 
 import plans
 import profiles.remote.plans
-from profiles.remote.bound import bound_plans
+from profiles.remote.bound import bound_plans, catalogue_plans
+from profiles.remote.documents import DocumentPublisher
 from profiles.remote.functions import RemoteFunctions
 from profiles.session import start_session
 
@@ -24,6 +25,13 @@ microscope = session.microscope
 every_plan = {name: getattr(plans, name) for name in plans.__all__}
 # autolamella / mill_lamella with JSON parameters (site names, method, folder)
 remote_plans = {n: getattr(profiles.remote.plans, n) for n in ("autolamella", "mill_lamella")}
+# Documents, live, for remote clients (the napari widgets); `document_address` says where.
+publisher = DocumentPublisher()
+RE.subscribe(publisher)
+multiprocessing.util.Finalize(None, publisher.close, exitpriority=5)
+functions = RemoteFunctions(microscope, documents=publisher.address)
 globals().update(bound_plans([every_plan, remote_plans], microscope))
-globals().update(RemoteFunctions(microscope).namespace())
+# The napari widgets' catalogue by name (JSON forms win over plans of the same name).
+globals().update(catalogue_plans(microscope, functions.results))
+globals().update(functions.namespace())
 del every_plan, remote_plans
