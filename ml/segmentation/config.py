@@ -3,7 +3,9 @@
 Keys (all of them, nothing else): data_paths, label_paths, save_path, checkpoint,
 encoder, num_classes, epochs, split, batch_size, lr, apply_transforms, train_log_freq,
 val_log_freq, wandb, wandb_project, wandb_entity, model_type, note; optionally
-decoder_channels (the U-Net decoder widths, for small fast models).
+decoder_channels (the U-Net decoder widths, for small fast models), lr_schedule
+(``constant``, the default, or ``cosine``: from ``lr`` down to ``lr_min`` over ``epochs``)
+and lr_min (the cosine floor; default ``lr`` / 100).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ml.segmentation.models import ModelSpec
+from ml.segmentation.schedule import DEFAULT_FLOOR_FRACTION, LrSchedule
 
 
 class ConfigError(ValueError):
@@ -36,6 +39,11 @@ class TrainConfig(BaseModel):
     """Fraction of the image pairs held out for validation (chosen at random, seeded)."""
     batch_size: int = Field(default=4, ge=1)
     lr: float = Field(default=3e-4, gt=0.0)
+    lr_schedule: LrSchedule = "constant"
+    """``constant``: ``lr`` throughout; ``cosine``: from ``lr`` down to ``lr_min`` over
+    ``epochs`` (per optimizer step; a resumed run continues the same curve)."""
+    lr_min: float | None = Field(default=None, ge=0.0)
+    """The cosine schedule's final rate; None: ``lr`` / 100. Only with ``cosine``."""
     apply_transforms: bool = True
     train_log_freq: int = Field(default=10, ge=1)
     """Log the training loss every this many batches."""
@@ -63,8 +71,22 @@ class TrainConfig(BaseModel):
             )
         if self.wandb and not self.wandb_project:
             raise ValueError("wandb_project is required when wandb is true")
+        if self.lr_min is not None:
+            if self.lr_schedule != "cosine":
+                raise ValueError(
+                    f"lr_min is the cosine schedule's floor; lr_schedule is "
+                    f"{self.lr_schedule!r} (set lr_schedule: cosine, or drop lr_min)"
+                )
+            if self.lr_min >= self.lr:
+                raise ValueError(f"lr_min ({self.lr_min}) must be below lr ({self.lr})")
         self.model_spec()
         return self
+
+    def final_lr(self) -> float:
+        """The rate the schedule ends at: ``lr`` for constant, the floor for cosine."""
+        if self.lr_schedule == "constant":
+            return self.lr
+        return self.lr * DEFAULT_FLOOR_FRACTION if self.lr_min is None else self.lr_min
 
     def model_spec(self) -> ModelSpec:
         return ModelSpec(

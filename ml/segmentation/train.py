@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ from ml.segmentation.losses import CombinedLoss
 from ml.segmentation.metrics import ConfusionMatrix
 from ml.segmentation.models import build_model
 from ml.segmentation.run_log import FanOut, JsonLinesLogger, RunLogger, WandbLogger
+from ml.segmentation.schedule import scheduled_lr
 from ml.segmentation.transforms import EMAugment
 
 T = TypeVar("T")
@@ -164,11 +166,15 @@ def _train(config: TrainConfig, seed: int, progress: bool, where: Distributed) -
             "val_images": len(val_set),
             "processes": where.world_size,
             "steps_per_epoch": len(train_loader),
+            "lr_schedule": config.lr_schedule,
         }
     )
+    steps_per_epoch, total_steps = len(train_loader), config.epochs * len(train_loader)
+    final_lr = config.final_lr()
     epochs_run: list[int] = []
     history: list[dict[str, Any]] = []
     metrics: dict[str, float] = {}
+    started, lr = time.monotonic(), config.lr
     try:
         for epoch in range(start_epoch + 1, config.epochs + 1):
             model.train()
@@ -177,12 +183,22 @@ def _train(config: TrainConfig, seed: int, progress: bool, where: Distributed) -
             for step, (images, masks) in enumerate(
                 _progress(train_loader, progress, f"epoch {epoch}/{config.epochs}"), 1
             ):
+                # from the epoch and step alone, so a resumed run continues the same curve
+                lr = scheduled_lr(
+                    config.lr_schedule,
+                    config.lr,
+                    final_lr,
+                    (epoch - 1) * steps_per_epoch + step - 1,
+                    total_steps,
+                )
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
                 optimizer.zero_grad()
                 loss = loss_fn(model(images.to(device)), masks.to(device))
                 loss.backward()
                 optimizer.step()
                 if step % config.train_log_freq == 0:
-                    logger.log({"epoch": epoch, "step": step, "train_loss": loss.item()})
+                    logger.log({"epoch": epoch, "step": step, "train_loss": loss.item(), "lr": lr})
             epochs_run.append(epoch)
             validate = epoch % config.val_log_freq == 0 or epoch == config.epochs
             if not where.is_main:
@@ -190,7 +206,12 @@ def _train(config: TrainConfig, seed: int, progress: bool, where: Distributed) -
                 continue
             if validate:
                 metrics = evaluate(net, val_loader, config.num_classes, loss_fn, device)
-                record = {"epoch": epoch, **metrics}
+                record = {
+                    "epoch": epoch,
+                    "lr": lr,
+                    "wall_s": round(time.monotonic() - started, 1),
+                    **metrics,
+                }
                 logger.log(record)
                 history.append(record)
             checkpoint = Checkpoint(

@@ -18,8 +18,10 @@ ISSUE_KEYS = {
 
 
 def test_config_has_exactly_the_issue_keys() -> None:
-    # plus one optional key: the U-Net decoder widths (small, fast models)
-    assert set(TrainConfig.model_fields) == ISSUE_KEYS | {"decoder_channels"}
+    # plus optional keys: the U-Net decoder widths (small, fast models) and the
+    # learning-rate schedule (constant by default, so configs without it train as before)
+    extra = {"decoder_channels", "lr_schedule", "lr_min"}
+    assert set(TrainConfig.model_fields) == ISSUE_KEYS | extra
 
 
 def write_yaml(path: Path, text: str) -> Path:
