@@ -197,6 +197,7 @@ def calibrate_manipulator(
             yield from bps.mv(getattr(m.beam(beam), field), value)
 
     @run_decorator(md=plan_md(m, "calibrate_manipulator", {"settings": s}, md))
+    @bpp.stage_decorator([m.detector(beam) for beam in BEAMS])  # frame files open
     def inner() -> MsgGenerator[ManipulatorCalibration]:
         for beam in BEAMS:
             for field, value in imaging.items():

@@ -19,9 +19,23 @@ from .runner import DocumentCallback, PlanOutcome, PlanRequest
 _STOP_WORKER = object()
 
 
+def _cause(error: BaseException) -> BaseException:
+    """The device's own error inside bluesky's `FailedStatus` (whose text is the
+    status object's repr), else `error`."""
+    from bluesky.utils import FailedStatus
+
+    if isinstance(error, FailedStatus) and error.args:
+        exception = getattr(error.args[0], "exception", None)
+        inner = exception() if callable(exception) else None
+        if isinstance(inner, BaseException):
+            return inner
+    return error
+
+
 def user_message(error: BaseException) -> str:
     """One line for the widget: the exception's text (devices and plans name the field
     and the allowed range), prefixed by its kind when that helps (interlocks)."""
+    error = _cause(error)
     text = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
     kind = type(error).__name__
     if kind in ("ValueError", "ValidationError", "KeyError") or not text:

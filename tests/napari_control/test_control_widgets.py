@@ -260,6 +260,13 @@ def test_milling_needles_and_chamber(viewer, qtbot, runner, twin, tmp_path):
     _idle(qtbot, runner, needles)
     assert not m.backend.manipulator.inserted
 
+    # Calibrate: the needle's offsets measured from images (one plan), then shown
+    assert "not calibrated" in needles.readout.text()
+    _click(qtbot, needles.calibrate_button)
+    _idle(qtbot, runner, needles)
+    assert needles.status.text() == "calibrate manipulator: done", needles.status.text()
+    qtbot.waitUntil(lambda: "manipulator: retracted, calibrated" in needles.readout.text())
+
     # GIS: a short deposition (one plan: insert, open, retract, images before and after)
     needles.duration_s.setValue(0.5)
     _click(qtbot, needles.deposit_button)

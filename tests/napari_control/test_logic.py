@@ -109,3 +109,25 @@ def test_without_an_installed_runner_the_widgets_get_one_on_the_twin():
     finally:
         use_runner(None)
         runner.close()
+
+
+def test_a_device_error_reaches_the_widget_as_its_own_text(RE):
+    """A failed trigger/set reaches the plan as bluesky's FailedStatus, whose text is the
+    status object's repr: the widget shows the device's own error instead."""
+    from bluesky.plan_stubs import trigger
+    from ophyd_async.core import AsyncStatus, Device
+
+    from napari_plugins.control.in_process import user_message
+
+    class Broken(Device):
+        @AsyncStatus.wrap
+        async def trigger(self) -> None:
+            raise RuntimeError("detector not prepared: no frame file is open")
+
+    with pytest.raises(Exception) as caught:
+        RE(trigger(Broken(name="broken"), wait=True))
+    assert type(caught.value).__name__ == "FailedStatus"
+    assert "WatchableAsyncStatus" not in user_message(caught.value)
+    assert user_message(caught.value) == (
+        "RuntimeError: detector not prepared: no frame file is open"
+    )
