@@ -3,20 +3,14 @@ worker thread, so a widget's click never waits for the microscope."""
 
 from __future__ import annotations
 
-import queue
-import threading
-from collections.abc import Callable
-from typing import Any
-
 from bluesky import RunEngine
 from bluesky.utils import RunEngineInterrupted
 
 from fibsem_ophyd.devices.microscope import Microscope
 
 from .catalogue import PlanFactory, build
-from .runner import DocumentCallback, PlanOutcome, PlanRequest
-
-_STOP_WORKER = object()
+from .queued import QueuedRunner
+from .runner import PlanOutcome, PlanRequest
 
 
 def _cause(error: BaseException) -> BaseException:
@@ -43,7 +37,7 @@ def user_message(error: BaseException) -> str:
     return f"{kind}: {text}"
 
 
-class InProcessRunner:
+class InProcessRunner(QueuedRunner):
     """Runs catalogue plans on `RE` against `microscope`, one at a time, in order.
 
     The RunEngine must not install its Ctrl-C handler (that needs the main thread):
@@ -55,27 +49,12 @@ class InProcessRunner:
         microscope: Microscope,
         catalogue: dict[str, PlanFactory] | None = None,
     ) -> None:
+        super().__init__()
         RE.context_managers = []
         self.RE = RE
         self.microscope = microscope
         self._catalogue = catalogue
-        self._subscribers: list[DocumentCallback] = []
-        self._received: list[PlanRequest] = []
-        self._queue: queue.Queue[Any] = queue.Queue()
-        self._running = threading.Event()
-        self._stop_reason = ""
-        self._worker = threading.Thread(target=self._work, name="plan-runner", daemon=True)
-        self._worker.start()
-
-    # --- PlanRunner -----------------------------------------------------------------
-    def submit(
-        self, request: PlanRequest, done: Callable[[PlanOutcome], None] | None = None
-    ) -> None:
-        self._received.append(request)
-        self._queue.put((request, done))
-
-    def subscribe(self, callback: DocumentCallback) -> None:
-        self._subscribers.append(callback)
+        self._start_worker("plan-runner")
 
     def stop(self, reason: str = "stopped from the widget") -> None:
         if not self._running.is_set() or self.RE.state == "idle":
@@ -83,49 +62,11 @@ class InProcessRunner:
         self._stop_reason = reason
         self.RE.abort(reason)
 
-    @property
-    def busy(self) -> bool:
-        return self._running.is_set() or not self._queue.empty()
-
-    @property
-    def received(self) -> list[PlanRequest]:
-        return list(self._received)
-
-    # --- housekeeping ---------------------------------------------------------------
-    def wait_idle(self, timeout_s: float = 60.0) -> None:
-        """Block until every submitted plan has ended (tests, scripts)."""
-        done = threading.Event()
-        self._queue.put((None, lambda _outcome: done.set()))
-        if not done.wait(timeout_s):
-            raise TimeoutError(f"plans still running after {timeout_s} s")
-
     def close(self) -> None:
         self.stop("runner closed")
-        self._queue.put(_STOP_WORKER)
-        self._worker.join(timeout=30)
+        self._end_worker()
 
-    def _dispatch(self, name: str, doc: dict) -> None:
-        for callback in list(self._subscribers):
-            callback(name, doc)
-
-    def _work(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is _STOP_WORKER:
-                return
-            request, done = item
-            if request is None:  # a wait_idle marker
-                done(None)
-                continue
-            self._running.set()
-            try:
-                outcome = self._run(request)
-            finally:
-                self._running.clear()
-            if done is not None:
-                done(outcome)
-
-    def _run(self, request: PlanRequest) -> PlanOutcome:
+    def _outcome(self, request: PlanRequest) -> PlanOutcome:
         self._stop_reason = ""
         try:
             generator = build(self.microscope, request.plan, request.kwargs, self._catalogue)

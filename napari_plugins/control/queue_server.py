@@ -13,16 +13,15 @@ order, from one worker thread: a click never waits for the server.
 from __future__ import annotations
 
 import contextlib
-import queue
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from profiles.remote.client import RemoteClient
 from profiles.remote.documents import DocumentSubscriber
 
-from .runner import DocumentCallback, PlanOutcome, PlanRequest
+from .queued import QueuedRunner
+from .runner import PlanOutcome, PlanRequest
 
 POLL_S = 0.1
 SLOW_POLL_S, SLOW_AFTER_S = 0.5, 10.0
@@ -53,35 +52,22 @@ def one_line(error: BaseException | str, where: str = "") -> str:
     return line
 
 
-class QueueServerRunner:
+class QueueServerRunner(QueuedRunner):
     """Runs catalogue plans on the queueserver `client` talks to; opens the worker's
     environment on the first plan when it is closed."""
 
+    wait_timeout_s = 120.0
+
     def __init__(self, client: RemoteClient, open_environment: bool = True) -> None:
+        super().__init__()
         self.client = client
         self._open_environment = open_environment
-        self._subscribers: list[DocumentCallback] = []
-        self._received: list[PlanRequest] = []
-        self._queue: queue.Queue[Any] = queue.Queue()
-        self._running = threading.Event()
         self._item_uid: str | None = None
-        self._stop_reason = ""
         self._ended_runs: set[str] = set()
         self._ended = threading.Condition()
         self._documents = DocumentSubscriber(self._dispatch)
         self._documents_known = False
-        self._worker = threading.Thread(target=self._work, name="queue-runner", daemon=True)
-        self._worker.start()
-
-    # --- PlanRunner -----------------------------------------------------------------
-    def submit(
-        self, request: PlanRequest, done: Callable[[PlanOutcome], None] | None = None
-    ) -> None:
-        self._received.append(request)
-        self._queue.put((request, done))
-
-    def subscribe(self, callback: DocumentCallback) -> None:
-        self._subscribers.append(callback)
+        self._start_worker("queue-runner")
 
     def stop(self, reason: str = "stopped from the widget") -> None:
         """Pause the running plan at once, then abort it (cleanup runs; 'abort')."""
@@ -90,31 +76,13 @@ class QueueServerRunner:
         self._stop_reason = reason
         threading.Thread(target=self._abort, name="queue-runner-stop", daemon=True).start()
 
-    @property
-    def busy(self) -> bool:
-        return self._running.is_set() or not self._queue.empty()
-
-    @property
-    def received(self) -> list[PlanRequest]:
-        return list(self._received)
-
-    # --- housekeeping ---------------------------------------------------------------
-    def wait_idle(self, timeout_s: float = 120.0) -> None:
-        """Block until every submitted plan has ended (tests, scripts)."""
-        done = threading.Event()
-        self._queue.put((None, lambda _outcome: done.set()))
-        if not done.wait(timeout_s):
-            raise TimeoutError(f"plans still running after {timeout_s} s")
-
     def close(self) -> None:
         """Stop the worker thread and the document stream (the client stays open)."""
-        self._queue.put(None)
-        self._worker.join(timeout=30)
+        self._end_worker()
         self._documents.close()
 
     def _dispatch(self, name: str, doc: dict) -> None:
-        for callback in list(self._subscribers):
-            callback(name, doc)
+        super()._dispatch(name, doc)
         if name == "stop":
             with self._ended:
                 self._ended_runs.add(doc.get("run_start", ""))
@@ -129,25 +97,13 @@ class QueueServerRunner:
         except Exception:  # the plan ended meanwhile, or the server went: _run reports it
             pass
 
-    def _work(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            request, done = item
-            if request is None:  # a wait_idle marker
-                done(None)
-                continue
-            self._running.set()
-            try:
-                outcome = self._run(request)
-            except Exception as error:  # never a traceback for the widget
-                outcome = PlanOutcome(request, False, error=one_line(error), exit_status="fail")
-            finally:
-                self._running.clear()
-                self._item_uid = None
-            if done is not None:
-                done(outcome)
+    def _outcome(self, request: PlanRequest) -> PlanOutcome:
+        try:
+            return self._run(request)
+        except Exception as error:  # never a traceback for the widget
+            return PlanOutcome(request, False, error=one_line(error), exit_status="fail")
+        finally:
+            self._item_uid = None
 
     # --- one plan -------------------------------------------------------------------
     def _prepare(self) -> None:
