@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ from .runner import DocumentCallback, PlanOutcome, PlanRequest
 STOP_WORKER = object()  # put on the queue: the worker thread ends
 
 
-class QueuedRunner:
+class QueuedRunner(ABC):
     """Base of `InProcessRunner` and `QueueServerRunner`: its worker thread takes
     `(request, done)` items, has the subclass's `_outcome` run each request and calls
     `done(outcome)`; a `request` of None is a `wait_idle` marker; `STOP_WORKER` ends it."""
@@ -38,8 +39,9 @@ class QueuedRunner:
         if self._worker is not None:
             self._worker.join(timeout=30)
 
+    @abstractmethod
     def _outcome(self, request: PlanRequest) -> PlanOutcome:
-        raise NotImplementedError  # each runner runs a request its own way
+        """Run `request` (each runner its own way) and say how it ended."""
 
     def _work(self) -> None:
         while (item := self._queue.get()) is not STOP_WORKER:
