@@ -31,6 +31,40 @@ def _apply(m: np.ndarray, cols: np.ndarray, rows: np.ndarray) -> tuple[np.ndarra
     return x, y
 
 
+_ROW_PX = 4096  # cv2.remap takes maps of fewer than 32767 columns: rays go in rows of this
+
+
+def _first_hit(
+    height_m: np.ndarray, bx: np.ndarray, by: np.ndarray, kk: np.ndarray, levels_m: np.ndarray
+) -> np.ndarray:
+    """For each ray (patch coordinates bx, by at the reference height; kk patch pixels
+    per metre of height), the first of `levels_m` (descending) at which it is at or below
+    the surface `height_m`; the last level where it never is. Only rays still in the air
+    are sampled at each level (most of a frame hits the unedited surface at once), which
+    gives exactly what sampling every ray at every level would."""
+    hit = np.full(bx.size, levels_m[-1], np.float32)
+    todo = np.arange(bx.size)
+    flat_x, flat_y = bx.ravel(), by.ravel()
+    for level_m in levels_m:
+        if todo.size == 0:
+            break
+        px = _rows(flat_x[todo] - np.float32(kk[0] * level_m))
+        py = _rows(flat_y[todo] - np.float32(kk[1] * level_m))
+        surface = cv2.remap(height_m, px, py, cv2.INTER_LINEAR, borderValue=0.0)
+        landed = surface.ravel()[: todo.size] >= level_m - 1e-12
+        hit[todo[landed]] = level_m
+        todo = todo[~landed]
+    return hit.reshape(bx.shape)
+
+
+def _rows(values: np.ndarray) -> np.ndarray:
+    """`values` as a 2-D map cv2.remap accepts (rows of `_ROW_PX`, the last one padded)."""
+    n_rows = -(-values.size // _ROW_PX)
+    out = np.zeros(n_rows * _ROW_PX, np.float32)
+    out[: values.size] = values
+    return out.reshape(n_rows, _ROW_PX)
+
+
 def composite_patch(
     image: np.ndarray,
     patch: LocalPatch,
@@ -77,16 +111,8 @@ def composite_patch(
     # or below the surface is what the beam sees (occlusion), then refine by fixed point.
     lo, hi = float(lvl.height_delta_m.min()), float(lvl.height_delta_m.max())
     n_steps = int(min(64, np.ceil(float(np.hypot(*kk)) * (hi - lo)) + 1)) if hi > lo else 1
-    hit = np.full(bx.shape, lo, np.float32)
-    found = np.zeros(bx.shape, bool)
-    for level_m in np.linspace(hi, lo, n_steps):
-        px = bx - np.float32(kk[0] * level_m)
-        py = by - np.float32(kk[1] * level_m)
-        surface = cv2.remap(lvl.height_delta_m, px, py, cv2.INTER_LINEAR, borderValue=0.0)
-        new_hit = (surface >= level_m - 1e-12) & ~found
-        hit[new_hit] = level_m
-        found |= new_hit
-    dh = hit
+    dh = _first_hit(lvl.height_delta_m, bx, by, kk, np.linspace(hi, lo, n_steps))
+    hit = dh
     px = bx - np.float32(kk[0]) * dh
     py = by - np.float32(kk[1]) * dh
     for _ in range(_ITERATIONS):
