@@ -4,6 +4,7 @@ temporary folders, stopped afterwards. A missing server binary skips the test.""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 
 HOST = "127.0.0.1"
+SHARED_POSTGRES_ENV = "FIBSEM_TEST_POSTGRES"  # a cluster shared by the suite's processes
 
 
 def free_port() -> int:
@@ -88,12 +90,37 @@ class PostgresServer:
         return f"postgresql://{self.user}@{HOST}:{self.port}/{database}"
 
     def new_database(self, template: str | None = None) -> str:
-        """A new database (empty, or a copy of the database `template`); its URI."""
+        """A new database (empty, or a copy of the database `template`); its URI.
+        Copies made at once by several processes (xdist workers sharing the cluster) can
+        find the template busy for a moment: that is retried."""
         name = f"catalog_{uuid.uuid4().hex[:12]}"
         sql = f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")
         psql = [str(self.bindir / "psql"), "-h", HOST, "-p", str(self.port), "-U", self.user]
-        subprocess.run([*psql, "-d", "postgres", "-qc", sql], check=True)
-        return self.uri(name)
+        deadline = time.monotonic() + 30.0
+        while True:
+            done = subprocess.run(
+                [*psql, "-d", "postgres", "-qc", sql], capture_output=True, text=True
+            )
+            if done.returncode == 0:
+                return self.uri(name)
+            if "being accessed by other users" not in done.stderr or time.monotonic() > deadline:
+                raise RuntimeError(f"{sql} failed: {done.stderr.strip()}")
+            time.sleep(0.2)
+
+    def to_env(self) -> str:
+        """This cluster, for other processes of the suite (`SHARED_POSTGRES_ENV`)."""
+        return json.dumps(
+            {"port": self.port, "bindir": str(self.bindir), "template": self.template}
+        )
+
+    @classmethod
+    def from_env(cls) -> PostgresServer | None:
+        """The cluster `make test` started for the whole suite, if any."""
+        text = os.environ.get(SHARED_POSTGRES_ENV)
+        if not text:
+            return None
+        record = json.loads(text)
+        return cls(int(record["port"]), Path(record["bindir"]), template=record["template"])
 
 
 def postgres_bindir() -> Path:
@@ -138,3 +165,13 @@ def postgres_server() -> Iterator[PostgresServer]:
                 os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)
         stop(process, sig=signal.SIGINT)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def make_catalog_template(server: PostgresServer, data_dir: Path) -> str:
+    """An empty tiled catalog in a new database of `server`, for tests to copy (tiled's
+    catalog initialisation costs seconds; a copy costs milliseconds); its name."""
+    from fibsem_ophyd.storage import EmbeddedStore, StorageSettings
+
+    uri = server.new_database()
+    EmbeddedStore(StorageSettings(data_dir=data_dir, catalog_uri=uri)).start().stop()
+    return uri.rsplit("/", 1)[1]

@@ -15,20 +15,22 @@ from ophyd_async.core import init_devices
 from ophyd_async.sim import SimBlobDetector
 
 from fibsem_ophyd.storage import EmbeddedStore, StorageSettings
-from tests.servers import PostgresServer, postgres_server
+from tests.servers import PostgresServer, make_catalog_template, postgres_server
 
 CATALOGS = ("sqlite", "postgresql")
 
 
 @pytest.fixture(scope="session")
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
-    """The cluster, and in it an empty tiled catalog that each test's database copies
-    (tiled's catalog initialisation costs seconds; a copy costs milliseconds)."""
+    """The cluster, and in it an empty tiled catalog that each test's database copies:
+    the one `make test` started for all the suite's processes (tests/run_suite.py), else
+    one of this session's own."""
+    shared = PostgresServer.from_env()
+    if shared is not None:
+        yield shared
+        return
     with postgres_server() as server:
-        uri = server.new_database()
-        data_dir = tmp_path_factory.mktemp("template")
-        EmbeddedStore(StorageSettings(data_dir=data_dir, catalog_uri=uri)).start().stop()
-        server.template = uri.rsplit("/", 1)[1]
+        server.template = make_catalog_template(server, tmp_path_factory.mktemp("template"))
         yield server
 
 
