@@ -4,6 +4,7 @@ defocus blur, detector contrast/brightness and shot noise."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -61,8 +62,9 @@ class Renderer:
         self.specimen = specimen
         self.params = params
         self.pyramid = TilePyramid(specimen)
+        self._bank, state = _noise_bank(params.seed + 7)
         self._rng = np.random.default_rng(params.seed + 7)
-        self._bank = self._rng.standard_normal((1536, 2304), dtype=np.float32)
+        self._rng.bit_generator.state = state  # as if this twin had drawn the bank itself
 
     def geometry(self, beam_name: str, beam: BeamState) -> ImageGeometry:
         return ImageGeometry(
@@ -237,6 +239,20 @@ class Renderer:
         r = int(self._rng.integers(0, bh - h + 1))
         c = int(self._rng.integers(0, bw - w + 1))
         return self._bank[r : r + h, c : c + w]
+
+
+NOISE_BANK_SHAPE = (1536, 2304)
+
+
+@lru_cache(maxsize=4)
+def _noise_bank(seed: int) -> tuple[np.ndarray, dict]:
+    """Standard-normal noise for frames (read-only, shared by the twins of a process
+    with this seed: drawing it costs ~70 ms, and tests make hundreds of twins) and the
+    state of `default_rng(seed)` after drawing it."""
+    rng = np.random.default_rng(seed)
+    bank = rng.standard_normal(NOISE_BANK_SHAPE, dtype=np.float32)
+    bank.flags.writeable = False
+    return bank, rng.bit_generator.state
 
 
 def _antialias(mosaic: np.ndarray, to_out: np.ndarray) -> np.ndarray:
