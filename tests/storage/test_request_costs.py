@@ -120,3 +120,19 @@ def test_table_storage_is_lent_to_one_thread_at_a_time(tmp_path: Path) -> None:
         cursor.execute("SELECT x FROM t ORDER BY x")
         assert [row[0] for row in cursor.fetchall()] == [1, 2]
     storage.dispose()
+
+
+def test_reading_a_run_asks_for_each_node_once(
+    RE: RunEngine, det: SimBlobDetector, shared_store: EmbeddedStore
+) -> None:
+    shared_store.subscribe(RE)
+    (uid,) = RE(count([det], num=1))
+    shared_store.flush()
+    client = shared_store.client()
+    paths: list[str] = []
+    client.context.http_client.event_hooks["request"].append(
+        lambda request: paths.append(request.url.path)
+    )
+    run = read_images(client, uid)
+    assert run.images["det"].shape[0] == 1 and "seq_num" in run.readings
+    assert paths and len(paths) == len(set(paths)), paths
