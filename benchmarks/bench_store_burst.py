@@ -1,6 +1,6 @@
 """A burst of one-frame runs into the embedded store: how long until each is readable.
 
-    python benchmarks/bench_store_burst.py [--runs 50] [--data-dir DIR]
+    python benchmarks/bench_store_burst.py [--runs 50] [--data-dir DIR] [--poll-s 0.01]
 
 Runs `count([m.sem], num=1)` on the twin `--runs` times back to back, with the store
 subscribed. A separate process (its own tiled client, as a user browsing the catalog
@@ -27,16 +27,21 @@ from pathlib import Path
 from typing import Any
 
 POLL_S = 0.01  # the reader's poll interval (adds at most this to each delay)
+GIVE_UP_S = 120.0  # the reader stops when no run became readable for this long
 
 
-def reader(uri: str, api_key: str) -> None:
-    """Reader process: uids come on stdin; prints `{"uid", "t"}` when each is readable."""
+def reader(uri: str, api_key: str, poll_s: float = POLL_S) -> None:
+    """Reader process: uids come on stdin; prints `{"uid", "t"}` when each is readable,
+    and at the end `{"polls"}`: how many times it asked the server. It gives up on
+    runs not readable `GIVE_UP_S` after the last one that was (a failed write)."""
     from tiled.client import from_uri
 
     from fibsem_ophyd.storage import read_images
 
     client = from_uri(uri, api_key=api_key, trust_env=False)
     pending: list[str] = []
+    polls = 0
+    progress = time.monotonic()
     lock = threading.Lock()
     closed = threading.Event()
 
@@ -50,13 +55,19 @@ def reader(uri: str, api_key: str) -> None:
     while True:
         with lock:
             todo = list(pending)
-        if not todo and closed.is_set():
+        stuck = closed.is_set() and time.monotonic() - progress > GIVE_UP_S
+        if (not todo and closed.is_set()) or stuck:
+            print(json.dumps({"polls": polls}), flush=True)
             return
-        while todo and _readable(client, todo[0], read_images):
+        while todo:
+            polls += 1
+            if not _readable(client, todo[0], read_images):
+                break
             print(json.dumps({"uid": todo[0], "t": time.time()}), flush=True)
+            progress = time.monotonic()
             with lock:
                 pending.remove(todo.pop(0))
-        time.sleep(POLL_S)
+        time.sleep(poll_s)
 
 
 def _readable(client: Any, uid: str, read_images: Any) -> bool:
@@ -68,7 +79,7 @@ def _readable(client: Any, uid: str, read_images: Any) -> bool:
     return run.stop is not None and frames is not None and frames.shape[0] == 1
 
 
-def burst(runs: int, data_dir: Path) -> None:
+def burst(runs: int, data_dir: Path, poll_s: float = POLL_S) -> None:
     from bluesky import RunEngine
     from bluesky.plans import count
 
@@ -82,7 +93,15 @@ def burst(runs: int, data_dir: Path) -> None:
         RE(count([m.sem], num=1))  # warm up imports, files, the writer's connection
         store.flush()
         child = subprocess.Popen(
-            [sys.executable, __file__, "--reader", store.uri, store.api_key],
+            [
+                sys.executable,
+                __file__,
+                "--reader",
+                store.uri,
+                store.api_key,
+                "--poll-s",
+                str(poll_s),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -104,13 +123,16 @@ def burst(runs: int, data_dir: Path) -> None:
             RE(count([m.sem], num=1))
         per_run_s = (time.perf_counter() - t0) / runs
         child.stdin.close()
-        readable = {e["uid"]: e["t"] for e in map(json.loads, child.stdout)}
+        lines = [json.loads(line) for line in child.stdout]
+        readable = {e["uid"]: e["t"] for e in lines if "uid" in e}
+        polls = sum(e.get("polls", 0) for e in lines)
         child.wait(timeout=60)
         store.flush()
 
     delays = [readable[uid] - t for uid, t in stop_times.items() if uid in readable]
     last = max(readable.values()) - max(stop_times.values())
     print(f"{runs} one-frame runs of m.sem (1536x1024) back to back; data in {data_dir}")
+    print(f"reader             : polls every {poll_s} s; {polls} polls in all")
     print(f"readable in tiled  : {len(readable)}/{len(stop_times)} runs")
     print(
         f"delay after stop   : median {statistics.median(delays):6.2f} s, "
@@ -124,12 +146,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--poll-s", type=float, default=POLL_S, help="the reader's poll interval")
     parser.add_argument("--reader", nargs=2, metavar=("URI", "KEY"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.reader:
-        reader(*args.reader)
+        reader(*args.reader, args.poll_s)
         return
-    burst(args.runs, args.data_dir or Path(tempfile.mkdtemp(prefix="bench-burst-")))
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="bench-burst-"))
+    burst(args.runs, data_dir, args.poll_s)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,15 @@ def _v3(client: Any) -> Any:
     return client.v3 if getattr(client, "is_sql", False) else client
 
 
+def _child(container: Any, key: str) -> Any:
+    """`container[key]`, or None if it has no such child: one request (`key in
+    container` then `container[key]` asks the server twice)."""
+    try:
+        return container[key]
+    except KeyError:
+        return None
+
+
 def read_images(client: Any, uid: str, stream: str = "primary") -> RunImages:
     """Read every frame of `stream` of run `uid` (full or partial uid, or scan id)."""
     run = _v3(client)[uid]
@@ -48,13 +57,13 @@ def read_images(client: Any, uid: str, stream: str = "primary") -> RunImages:
     images: dict[str, np.ndarray] = {}
     readings: dict[str, np.ndarray] = {}
     base = node.base
-    if "internal" in base:
-        table = base["internal"].read()
+    if (internal := _child(base, "internal")) is not None:
+        table = internal.read()
         readings.update({str(col): table[col].to_numpy() for col in table.columns})
     for key, data_key in data_keys.items():
-        if key in readings or key not in base:
+        if key in readings or (child := _child(base, key)) is None:
             continue
-        values = np.asarray(base[key].read())
+        values = np.asarray(child.read())
         (images if _is_image(data_key) else readings)[key] = values
     return RunImages(
         uid=metadata["start"]["uid"],

@@ -134,6 +134,9 @@ class EmbeddedStore:
             self.settings.fsync_every_document,
             private_frames=self.settings.frames_dir if private else None,
             private_journal=private,
+            # the local server is built without streaming or webhooks (_serve.py):
+            # there, declaring a run's streams closed is a request each that does nothing
+            close_streams=self.settings.remote,
         )
         self._writers.append(writer)
         return writer

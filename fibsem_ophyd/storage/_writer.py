@@ -29,6 +29,7 @@ from urllib.parse import urlparse
 
 from ._journal import RunJournal
 from ._private import restrict
+from ._tiled_writer import tiled_writer
 from ._worker import OrderedWorker
 
 logger = logging.getLogger("fibsem_ophyd.storage")
@@ -78,10 +79,11 @@ class DurableTiledWriter:
         queue_size: int = QUEUE_SIZE,
         private_frames: Path | None = None,
         private_journal: bool = True,
+        close_streams: bool = True,
     ):
-        from bluesky_tiled_plugins import TiledWriter
-
-        self._writer = TiledWriter(client)
+        # close_streams=False only for a server that neither streams nor calls
+        # webhooks (the embedded one): see _tiled_writer.py
+        self._writer = tiled_writer(client, close_streams)
         self._journal_dir = journal_dir
         self._fsync = fsync_every_document
         self._private_frames = private_frames
