@@ -51,8 +51,6 @@ class ModelFinder:
             )
         self.source = source
         self.feature = feature
-        self.last_reason = ""
-        """Why the last search found nothing ("" when it found the feature)."""
 
     @property
     def finder_id(self) -> str:
@@ -62,10 +60,8 @@ class ModelFinder:
         self, image: np.ndarray, pixel_size_m: float, vertical_scale: float
     ) -> tuple[float, float, float]:
         outcome = self.source(image, pixel_size_m, None)[self.feature]
-        if isinstance(outcome, str):
-            self.last_reason = outcome
+        if isinstance(outcome, str):  # not found: the reason
             return math.nan, math.nan, 0.0
-        self.last_reason = ""
         x, y, score = (float(v) for v in outcome)
         return x, y, score
 

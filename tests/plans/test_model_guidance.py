@@ -170,3 +170,25 @@ def test_bad_guidance_is_refused_by_name(RE, frames_dir):
         start_session(store=False, progress=False, model_guidance=["needle"])
     with pytest.raises(ValueError, match="gives no 'NeedleTip'"):
         ModelFinder(ModelKeypoints(load_shipped_model(), "x", ["LandingPost"]), "NeedleTip")
+
+
+def test_a_session_guided_by_its_keypoint_model():
+    path = shipped_model_path()
+    session = start_session(
+        store=False, progress=False, keypoint_model=path, model_guidance=["landing_post"]
+    )
+    try:
+        m = session.microscope
+        model_id = file_sha256(path)
+        assert m.sem_keypoints is not None
+        assert _value(session, m.sem_keypoints.model_id) == model_id
+        for features in (m.sem_features, m.fib_features):
+            assert features.finders["landing_post"].finder_id == f"model LandingPost {model_id}"
+            assert features.finders["landed_lamella"].finder_id == "classical find_landed_lamella"
+        assert m.sem_needle.finder.finder_id == "classical find_needle_tip"
+    finally:
+        session.close()
+
+
+def _value(session, signal):
+    return session.RE(bps.rd(signal)).plan_result
