@@ -97,7 +97,7 @@ def header(label: int = 22) -> str:
     )
 
 
-LABEL_PART2 = 27
+LABEL_PART2 = 37
 
 
 def _seeds(text: str) -> tuple[int, ...]:
