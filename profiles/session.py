@@ -69,12 +69,12 @@ def start_session(
     """Connect the configured microscope (the twin by default) and wire the RunEngine
     to the embedded store and a progress display. A microscope that does not match the
     configuration's fingerprint is refused unless `accept_fingerprint_mismatch`.
-    `keypoint_model` (a segmentation checkpoint or ONNX file) adds keypoint processors
-    (`microscope.sem_keypoints`, `fib_keypoints`) running it; `model_guidance` names the
-    workflow targets it finds in place of the classical finders ("needle",
-    "landing_post", "landed_lamella"; default: those where it measures at least as good,
-    profiles/guidance.py). With `dataset_dir`, the
-    data engine adds every run to that dataset (ml/data_engine)."""
+    `keypoint_model` (a segmentation checkpoint or ONNX file, or "shipped") adds
+    keypoint processors (`microscope.sem_keypoints`, `fib_keypoints`) running it;
+    `model_guidance` names the workflow targets it finds in place of the classical
+    finders ("needle", "landing_post", "landed_lamella"; default: those where it
+    measures at least as good, profiles/guidance.py). With `dataset_dir`, the data
+    engine adds every run to that dataset (ml/data_engine)."""
     if model_guidance is not None and keypoint_model is None:
         raise ValueError("model_guidance needs a keypoint_model (a checkpoint or ONNX file)")
     cfg = config if isinstance(config, MicroscopeConfig) else load_config(config)

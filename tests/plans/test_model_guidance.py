@@ -12,6 +12,7 @@ import pytest
 
 from fibsem_ophyd.geometry import chamber_to_image
 from ml.detection.model_keypoints import ModelKeypoints, file_sha256
+from ml.segmentation.scaled import ScaledPredictor
 from ml.segmentation.shipped import load_shipped_model, shipped_model_path
 from plans.manipulator import ManipulatorCalibrationFailed, calibrate_manipulator
 from plans.site_finding import centre_in_beam
@@ -175,11 +176,13 @@ def test_bad_guidance_is_refused_by_name(RE, frames_dir):
 def test_a_session_guided_by_its_keypoint_model():
     path = shipped_model_path()
     session = start_session(
-        store=False, progress=False, keypoint_model=path, model_guidance=["landing_post"]
+        store=False, progress=False, keypoint_model="shipped", model_guidance=["landing_post"]
     )
     try:
         m = session.microscope
         model_id = file_sha256(path)
+        # run as trained: every frame reduced to the model's input size
+        assert isinstance(m.sem_keypoints.source.predictor, ScaledPredictor)
         assert m.sem_keypoints is not None
         assert _value(session, m.sem_keypoints.model_id) == model_id
         for features in (m.sem_features, m.fib_features):
