@@ -10,8 +10,14 @@ more than 0.5 µm from the site, or its thickness is outside target ± 20 nm.
 - flagged: the workflow marked the site failed (with its reason);
 - silent failure: off target, but the workflow did not mark it failed (target: 0).
 
+With `--guidance model` the shipped segmentation model finds the targets it can stand
+in for (profiles/guidance.py: the needle tip, a landing post, a landed lamella; or those
+named by `--model-targets`) in place of the classical finders; the workflows' checks are
+the same.
+
 Run: .venv/bin/python benchmarks/bench_autolamella_stress.py [--quick] [--workers N]
      [--methods on-grid,waffle,liftout] [--seeds 8,9] [--sites N]
+     [--guidance classical|model] [--model-targets needle,landing_post,landed_lamella]
 """
 
 from __future__ import annotations
@@ -49,10 +55,16 @@ QUICK = [
 
 
 def run_config(
-    method: str, seed: int, error_m: float, drift_m_per_s: float, n_sites: int | None = None
+    method: str,
+    seed: int,
+    error_m: float,
+    drift_m_per_s: float,
+    n_sites: int | None = None,
+    model_targets: tuple[str, ...] = (),
 ) -> list[dict]:
     """One twin, every site (or its first `n_sites`) through the protocol; one row per
-    site. A lift-out site is judged on its post, where it was thinned."""
+    site. A lift-out site is judged on its post, where it was thinned. `model_targets`:
+    found by the shipped model instead of the classical finders."""
     import numpy as np
     from bluesky import RunEngine
     from ophyd_async.core import StaticPathProvider, UUIDFilenameProvider
@@ -70,7 +82,14 @@ def run_config(
     twin = {"seed": seed, "stage_position_error_m": error_m, "stage_drift_m_per_s": drift}
     provider = StaticPathProvider(UUIDFilenameProvider(), folder)
     m = connect_microscope(path_provider=provider, twin=twin)
-    wire_detectors(m)
+    if model_targets:
+        from ml.detection.model_keypoints import ModelKeypoints, file_sha256
+        from ml.segmentation.shipped import load_shipped_model, shipped_model_path
+
+        model = ModelKeypoints(load_shipped_model(), file_sha256(shipped_model_path()))
+        wire_detectors(m, model=model, model_targets=model_targets)
+    else:
+        wire_detectors(m)
     protocol = default_protocol(method)
     sites = dict(list(m.sites.items())[:n_sites])
     exp = Experiment.create(folder / "experiment", sites)
@@ -124,11 +143,22 @@ def main() -> None:
     parser.add_argument("--methods", default="on-grid,waffle,liftout", help="comma-separated")
     parser.add_argument("--seeds", default=None, help="comma-separated (default: all)")
     parser.add_argument("--sites", type=int, default=None, help="first N sites of each twin")
+    parser.add_argument("--guidance", choices=("classical", "model"), default="classical")
+    parser.add_argument(
+        "--model-targets",
+        default="needle,landing_post,landed_lamella",
+        help="with --guidance model: the targets the model finds (comma-separated)",
+    )
     args = parser.parse_args()
+    targets = tuple(args.model_targets.split(",")) if args.guidance == "model" else ()
+    from profiles.guidance import MODEL_FEATURES
+
+    if set(targets) - set(MODEL_FEATURES):
+        parser.error(f"--model-targets: the model can guide only {', '.join(MODEL_FEATURES)}")
     methods = set(args.methods.split(","))
     seeds = None if args.seeds is None else {int(x) for x in args.seeds.split(",")}
     configs = [
-        (*c, args.sites)
+        (*c, args.sites, targets)
         for c in (QUICK if args.quick else CONFIGS)
         if c[0] in methods and (seeds is None or c[1] in seeds)
     ]
@@ -149,6 +179,7 @@ def main() -> None:
     print()
     methods = Counter(r["method"] for r in rows)
     print(f"site-runs: {n} ({', '.join(f'{k}: {v}' for k, v in methods.items())})")
+    print(f"guidance: {args.guidance}" + (f" ({', '.join(targets)})" if targets else ""))
     print(f"success rate: {success}/{n} = {success / n:.1%} (target >= 95 %)")
     print(f"silent failures: {silent} (target 0)")
     print(f"flagged failed: {len(flagged)} ({flagged_on_target} of them on target by the truth)")

@@ -7,6 +7,7 @@ s.RE(acquire_image(s.microscope, "ion"))
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from fibsem_ophyd.storage import EmbeddedStore, StorageSettings
 from ml.data_engine import DataEngine
 
 from .detectors import wire_detectors
+from .guidance import DEFAULT_MODEL_TARGETS
 from .keypoints import wire_keypoints
 from .progress import RunProgress
 from .safety import install_halt_safety
@@ -61,14 +63,20 @@ def start_session(
     call_returns_result: bool = True,
     accept_fingerprint_mismatch: bool = False,
     keypoint_model: str | Path | None = None,
+    model_guidance: Iterable[str] | None = None,
     dataset_dir: str | Path | None = None,
 ) -> Session:
     """Connect the configured microscope (the twin by default) and wire the RunEngine
     to the embedded store and a progress display. A microscope that does not match the
     configuration's fingerprint is refused unless `accept_fingerprint_mismatch`.
-    `keypoint_model` (a segmentation checkpoint or ONNX file) adds keypoint processors
-    (`microscope.sem_keypoints`, `fib_keypoints`) running it. With `dataset_dir`, the
-    data engine adds every run to that dataset (ml/data_engine)."""
+    `keypoint_model` (a segmentation checkpoint or ONNX file, or "shipped") adds
+    keypoint processors (`microscope.sem_keypoints`, `fib_keypoints`) running it;
+    `model_guidance` names the workflow targets it finds in place of the classical
+    finders ("needle", "landing_post", "landed_lamella"; default: those where it
+    measures at least as good, profiles/guidance.py). With `dataset_dir`, the data
+    engine adds every run to that dataset (ml/data_engine)."""
+    if model_guidance is not None and keypoint_model is None:
+        raise ValueError("model_guidance needs a keypoint_model (a checkpoint or ONNX file)")
     cfg = config if isinstance(config, MicroscopeConfig) else load_config(config)
     engine = DataEngine(dataset_dir) if dataset_dir is not None else None  # checked first
     RE = RunEngine({}, call_returns_result=call_returns_result)
@@ -85,15 +93,15 @@ def start_session(
             twin=twin,
             accept_fingerprint_mismatch=accept_fingerprint_mismatch,
         )
-        if keypoint_model is not None:
-            wire_keypoints(microscope, keypoint_model)
+        source = None if keypoint_model is None else wire_keypoints(microscope, keypoint_model)
+        targets = DEFAULT_MODEL_TARGETS if model_guidance is None else model_guidance
+        wire_detectors(microscope, model=source, model_targets=targets)
     except BaseException:
         if the_store is not None:  # a refused connection leaves no server behind
             the_store.stop()
         if engine is not None:
             engine.close()
         raise
-    wire_detectors(microscope)
     install_halt_safety(RE, microscope)
     session = Session(RE=RE, microscope=microscope, config=cfg, store=the_store)
     if the_store is not None:

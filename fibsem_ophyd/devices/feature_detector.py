@@ -7,6 +7,10 @@ device only runs it on trigger, so every detection is event data of the run. It 
 one finder per kind of target ("grid_square": the grid square a lamella site sits in;
 "landed_lamella": a lifted-out lamella on its post...); the `target` signal, set by the
 plan (`bps.mv`) and read with every detection, says which one runs.
+
+Every detection also records which finder made it: `finder_id` (event data, set on
+trigger) is the finder's own `finder_id` attribute where it has one — a model's finder
+names the model by the hash of its file (profiles/guidance.py) — else its qualified name.
 """
 
 from __future__ import annotations
@@ -32,6 +36,16 @@ the apparent height / width of a square lying flat on the specimen (foreshorteni
 DEFAULT_TARGET = "grid_square"
 
 
+def finder_id(finder: Finder) -> str:
+    """What a detection records as the finder that made it."""
+    named = getattr(finder, "finder_id", None)
+    if isinstance(named, str) and named:
+        return named
+    module = getattr(finder, "__module__", None) or type(finder).__module__
+    name = getattr(finder, "__qualname__", None) or type(finder).__qualname__
+    return f"{module}.{name}"
+
+
 class FeatureDetector(StandardReadable):
     """Runs `finders[target]` on the detector's latest frame when triggered; `finder` is
     the one for the default target (``DEFAULT_TARGET``)."""
@@ -54,6 +68,8 @@ class FeatureDetector(StandardReadable):
             self.dx_m, self._set_dx = soft_signal_r_and_setter(float, units="m")
             self.dy_m, self._set_dy = soft_signal_r_and_setter(float, units="m")
             self.score, self._set_score = soft_signal_r_and_setter(float)
+        with self.add_children_as_readables():
+            self.finder_id, self._set_finder_id = soft_signal_r_and_setter(str, "")
         with self.add_children_as_readables(Format.CONFIG_SIGNAL):
             self.target = soft_signal_rw(str, DEFAULT_TARGET)
         super().__init__(name=name)
@@ -86,6 +102,7 @@ class FeatureDetector(StandardReadable):
         pixel_size_m = beam.hfw_m / beam.resolution_x_px
         x, y, score = finder(frame, pixel_size_m, self._vertical_scale())
         h, w = frame.shape
+        self._set_finder_id(finder_id(finder))
         self._set_x(x)
         self._set_y(y)
         # Image-plane offset from the centre: x right, y up (docs/coordinates.md).

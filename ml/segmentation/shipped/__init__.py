@@ -43,6 +43,11 @@ def shipped_model_path() -> Path:
 
 
 def load_shipped_model(backend: Backend | None = None) -> ScaledPredictor:
-    """The shipped model as a predictor of full-size class masks and probabilities."""
+    """The shipped model as a predictor of full-size class masks and probabilities; every
+    frame is seen at the input width it was trained at (``input_size_px``: a 768x512
+    frame at 384x256 like a 1536x1024 one), else reduced by ``input_scale``."""
     info = shipped_info()
-    return ScaledPredictor(load_model(shipped_model_path(), backend), float(info["input_scale"]))
+    size = info.get("input_size_px")
+    width = int(size[1]) if isinstance(size, list) and len(size) == 2 else None
+    inner = load_model(shipped_model_path(), backend)
+    return ScaledPredictor(inner, float(info["input_scale"]), input_width_px=width)

@@ -54,3 +54,48 @@ def test_a_bad_decoder_is_named(tmp_path: Path) -> None:
     images, labels = tmp_path / "i", tmp_path / "l"
     with pytest.raises(ConfigError, match=r"decoder_channels \[16, 8\]"):
         parse_config(base_config(images, labels, tmp_path / "run", decoder_channels=[16, 8]))
+
+
+class _ShapeRecorder:
+    """A predictor that records the shape it is given and sees class 1 on the left half."""
+
+    backend = "test"
+    num_classes = 2
+
+    def __init__(self) -> None:
+        self.shapes: list[tuple[int, int]] = []
+
+    def predict(self, image: np.ndarray):
+        from ml.segmentation.predictor import Prediction
+
+        self.shapes.append(image.shape)
+        probs = np.zeros((2, *image.shape), np.float32)
+        probs[1, :, : image.shape[1] // 2] = 1.0
+        probs[0, :, image.shape[1] // 2 :] = 1.0
+        return Prediction(probs.argmax(axis=0), probs)
+
+
+def test_an_input_width_gives_every_frame_width_one_model_input() -> None:
+    inner = _ShapeRecorder()
+    scaled = ScaledPredictor(inner, 0.25, input_width_px=384)
+    for width, height in ((1536, 1024), (768, 512), (3072, 2048), (192, 128)):
+        prediction = scaled.predict(np.zeros((height, width), np.uint8))
+        assert prediction.mask.shape == (height, width)
+        assert prediction.mask[:, : width // 2 - 2].min() == 1  # mapped back to the frame
+        assert prediction.mask[:, width // 2 + 2 :].max() == 0
+    assert inner.shapes == [(256, 384)] * 4
+    # without it, the fixed scale: a 768-px frame is seen at 192 px
+    ScaledPredictor(inner, 0.25).predict(np.zeros((512, 768), np.uint8))
+    assert inner.shapes[-1] == (128, 192)
+    with pytest.raises(ValueError, match="input_width_px"):
+        ScaledPredictor(inner, 0.25, input_width_px=0)
+
+
+def test_the_shipped_model_sees_frames_at_its_training_input_size() -> None:
+    from ml.segmentation.shipped import load_shipped_model, shipped_info
+
+    model = load_shipped_model()
+    _height, width = shipped_info()["input_size_px"]
+    assert model.input_width_px == width
+    small = model.predict(np.full((512, 768), 100, np.uint8))
+    assert small.mask.shape == (512, 768)

@@ -1,0 +1,197 @@
+"""Model guidance (profiles/guidance.py): a keypoint model's feature stands in for a
+classical finder. Its detections carry the model's id into the run's documents, and the
+workflows' checks judge them as they judge classical ones: a far-off or wrong model
+detection is refused, never used. Without guidance the finders are the classical ones."""
+
+from __future__ import annotations
+
+import bluesky.plan_stubs as bps
+import bluesky.preprocessors as bpp
+import numpy as np
+import pytest
+
+from fibsem_ophyd.geometry import chamber_to_image
+from ml.detection.model_keypoints import ModelKeypoints, file_sha256
+from ml.segmentation.scaled import ScaledPredictor
+from ml.segmentation.shipped import load_shipped_model, shipped_model_path
+from plans.manipulator import ManipulatorCalibrationFailed, calibrate_manipulator
+from plans.site_finding import centre_in_beam
+from plans.stubs import call
+from plans.supervision import SupervisorAbort
+from profiles.detectors import wire_detectors
+from profiles.guidance import MODEL_FEATURES, ModelFinder
+from profiles.session import start_session
+
+from ._scope import scope
+
+TIP_OFFSET_M = (2e-6, -1e-6, 1e-6)  # the twin's hidden needle miss
+
+
+class FarOff:
+    """A keypoint source sure (score 0.95) of every feature near the image's top-left
+    corner, whatever the image shows."""
+
+    features = ("NeedleTip", "LandingPost", "LamellaCentre")
+    model_id = "test:far-off"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, image, pixel_size_m, near_px):
+        self.calls += 1
+        return {f: (5.0, 5.0, 0.95) for f in self.features}
+
+
+def _twin(frames_dir, **wiring):
+    m = scope(frames_dir, twin={"manipulator_tip_offset_m": TIP_OFFSET_M})
+    wire_detectors(m, **wiring)
+    return m
+
+
+def _tip_miss_m(m) -> float:
+    """The true tip's largest distance from the image centres (the twin's truth)."""
+    w = m.backend.world.manipulator
+    tip = np.array([w.x_m, w.y_m, w.z_m])
+    return max(
+        float(np.hypot(*chamber_to_image(tip, m.geometry.column_tilt_deg(beam))))
+        for beam in ("electron", "ion")
+    )
+
+
+def _needle_events(docs):
+    return [
+        d["data"]
+        for n, d in docs
+        if n == "event" and ("sem_needle-x_px" in d["data"] or "fib_needle-x_px" in d["data"])
+    ]
+
+
+def test_the_shipped_model_guiding_the_needle_is_recorded_and_never_silently_trusted(
+    RE, frames_dir
+):
+    path = shipped_model_path()
+    model = ModelKeypoints(load_shipped_model(), file_sha256(path))
+    m = _twin(frames_dir, model=model, model_targets=["needle"])
+    docs: list[tuple[str, dict]] = []
+    try:
+        RE(calibrate_manipulator(m), lambda n, d: docs.append((n, d)))
+    except ManipulatorCalibrationFailed as err:
+        # Refused by the plan's own checks, with the reason.
+        assert "detection" in str(err) or "not found" in str(err)
+        assert not RE(bps.rd(m.manipulator.calibrated)).plan_result
+    else:  # trusted: then a eucentric insertion truly puts the tip at the image centres
+        RE(call(lambda: m.manipulator.insert("eucentric")))
+        assert _tip_miss_m(m) < 1e-6
+        RE(call(lambda: m.manipulator.retract()))
+    events = _needle_events(docs)
+    assert events
+    expected = f"model NeedleTip {model.model_id}"
+    assert model.model_id.startswith("sha256:")
+    for data in events:
+        beam = "sem" if "sem_needle-x_px" in data else "fib"
+        assert data[f"{beam}_needle-finder_id"] == expected
+    assert not m.backend.manipulator.inserted  # retracted, whatever the outcome
+
+
+def test_a_far_off_model_needle_tip_is_refused(RE, frames_dir):
+    source = FarOff()
+    m = _twin(frames_dir, model=source, model_targets=["needle"])
+    docs: list[tuple[str, dict]] = []
+    with pytest.raises(ManipulatorCalibrationFailed, match="more than a miscalibration"):
+        RE(calibrate_manipulator(m), lambda n, d: docs.append((n, d)))
+    assert source.calls >= 1
+    assert not RE(bps.rd(m.manipulator.calibrated)).plan_result
+    assert not m.backend.manipulator.inserted
+    (event,) = _needle_events(docs)  # the first detection already fails the check
+    assert event["sem_needle-finder_id"] == "model NeedleTip test:far-off"
+    assert event["sem_needle-x_px"] == 5.0
+
+
+@pytest.mark.parametrize("target", ["landing_post", "landed_lamella"])
+def test_a_far_off_model_site_is_retried_then_fails_and_the_stage_stays(RE, frames_dir, target):
+    m = _twin(frames_dir, model=FarOff(), model_targets=[target])
+    before = m.backend.world.true_pose()
+    docs: list[tuple[str, dict]] = []
+
+    @bpp.stage_decorator([m.sem])
+    @bpp.run_decorator()
+    def centre():
+        yield from bps.mv(m.sem_features.target, target)
+        yield from centre_in_beam(m, "electron", "lamella-1", "landing")
+
+    with pytest.raises(SupervisorAbort, match="correction, more than the stage can be wrong"):
+        RE(centre(), lambda n, d: docs.append((n, d)))
+    assert m.backend.world.true_pose() == before  # never moved on it
+    found = [d["data"] for n, d in docs if n == "event" and "sem_features-x_px" in d["data"]]
+    assert len(found) == 3  # a fresh image, then a wider one, before the supervisor
+    assert {d["sem_features-finder_id"] for d in found} == {
+        f"model {MODEL_FEATURES[target]} test:far-off"
+    }
+
+
+def _finder_ids(m) -> set[str]:
+    ids = {f.finder_id for d in (m.sem_features, m.fib_features) for f in d.finders.values()}
+    return ids | {m.sem_needle.finder.finder_id, m.fib_needle.finder.finder_id}
+
+
+def test_without_guidance_the_finders_are_classical_and_recorded_so(RE, frames_dir):
+    m = _twin(frames_dir)
+    classical = _finder_ids(m)
+    assert all(i.startswith("classical ") for i in classical)
+    assert "classical find_needle_tip" in classical
+    # A model handed in with the default targets guides nothing (the shipped model
+    # measures worse than the classical finders on every target).
+    with_model = _twin(frames_dir, model=FarOff())
+    assert _finder_ids(with_model) == classical
+    # Guiding one target leaves the others classical.
+    guided = _twin(frames_dir, model=FarOff(), model_targets=["landing_post"])
+    assert isinstance(guided.fib_features.finders["landing_post"], ModelFinder)
+    assert _finder_ids(guided) - classical == {"model LandingPost test:far-off"}
+    # A classical detection records its finder in the event.
+    docs: list[tuple[str, dict]] = []
+
+    @bpp.stage_decorator([m.sem])
+    @bpp.run_decorator()
+    def detect():
+        yield from bps.trigger(m.sem, wait=True)
+        yield from bps.trigger_and_read([m.sem_features])
+
+    RE(detect(), lambda n, d: docs.append((n, d)))
+    (event,) = [d for n, d in docs if n == "event"]
+    assert event["data"]["sem_features-finder_id"] == "classical find_grid_square_centre"
+
+
+def test_bad_guidance_is_refused_by_name(RE, frames_dir):
+    m = scope(frames_dir)
+    with pytest.raises(ValueError, match=r"cannot guide \['grid_square'\]"):
+        wire_detectors(m, model=FarOff(), model_targets=["grid_square"])
+    with pytest.raises(ValueError, match="need a keypoint model"):
+        wire_detectors(m, model_targets=["needle"])
+    with pytest.raises(ValueError, match="needs a keypoint_model"):
+        start_session(store=False, progress=False, model_guidance=["needle"])
+    with pytest.raises(ValueError, match="gives no 'NeedleTip'"):
+        ModelFinder(ModelKeypoints(load_shipped_model(), "x", ["LandingPost"]), "NeedleTip")
+
+
+def test_a_session_guided_by_its_keypoint_model():
+    path = shipped_model_path()
+    session = start_session(
+        store=False, progress=False, keypoint_model="shipped", model_guidance=["landing_post"]
+    )
+    try:
+        m = session.microscope
+        model_id = file_sha256(path)
+        # run as trained: every frame reduced to the model's input size
+        assert isinstance(m.sem_keypoints.source.predictor, ScaledPredictor)
+        assert m.sem_keypoints is not None
+        assert _value(session, m.sem_keypoints.model_id) == model_id
+        for features in (m.sem_features, m.fib_features):
+            assert features.finders["landing_post"].finder_id == f"model LandingPost {model_id}"
+            assert features.finders["landed_lamella"].finder_id == "classical find_landed_lamella"
+        assert m.sem_needle.finder.finder_id == "classical find_needle_tip"
+    finally:
+        session.close()
+
+
+def _value(session, signal):
+    return session.RE(bps.rd(signal)).plan_result
