@@ -150,7 +150,8 @@ def test_frames_are_written_while_the_run_goes_on(RE, small_microscope, engine):
     def run():
         yield from read_image(m, "ion")
         for _ in range(100):  # up to 10 s for the engine's thread to write it
-            if images.exists() and any(images.iterdir()):
+            # (written to a hidden temporary file, then renamed: wait for the rename)
+            if images.exists() and any(p.suffix == ".tif" for p in images.iterdir()):
                 break
             yield from bps.sleep(0.1)
         metadata = (engine.dataset.root / METADATA_CSV).exists()
