@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import pytest
 from bluesky import RunEngine
 from bluesky.plans import count
 from fastapi import Depends, FastAPI
@@ -28,7 +27,6 @@ def _readable(client, uid: str) -> bool:
     return run.stop is not None and run.images["det"].shape[0] == 1
 
 
-@pytest.mark.serial
 def test_runs_of_a_burst_become_readable_without_flush(
     RE: RunEngine, det: SimBlobDetector, shared_store: EmbeddedStore
 ) -> None:

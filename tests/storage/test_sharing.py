@@ -13,16 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import pytest
 from bluesky import RunEngine
 from bluesky.plans import count
 
 from fibsem_ophyd.storage import EmbeddedStore, read_images
 from fibsem_ophyd.storage._process import answers
-
-# Timing-sensitive (pauses, races, event-loop gaps): run alone after the parallel
-# part of the suite (see the Makefile's test target).
-pytestmark = pytest.mark.serial
 
 ROOT = Path(__file__).resolve().parents[2]
 SESSION = """
