@@ -45,7 +45,6 @@ from fibsem_ophyd.sim.liftout_patch import Footprint
 from fibsem_ophyd.sim.projection import (
     ImageGeometry,
     chamber_to_image,
-    specimen_to_chamber,
 )
 from ml.detection import find_landed_lamella, find_landing_post, find_needle_tip
 from ml.detection.mask_features import LAMELLA_FEATURES, FoundFeature
@@ -200,14 +199,6 @@ def _set_beams(world: TwinWorld, hfw: dict[str, float], size: tuple[int, int]) -
         beam.resolution_x_px, beam.resolution_y_px = size
 
 
-def _true_px(world: TwinWorld, beam: str, u: float, v: float) -> tuple[float, float]:
-    geom = world.renderer.geometry(beam, world.beam(beam))  # type: ignore[arg-type]
-    pose = world.true_pose()
-    h = world.renderer.surface_centre(pose, geom)[2]
-    col, row = chamber_to_image(specimen_to_chamber(u, v, h, pose, world.params), geom)
-    return float(col), float(row)
-
-
 def needle_frames(seed: int, n: int) -> Iterator[Frame]:
     """Manipulator calibration: 40 µm, 768 x 512, tip within 12 µm of the centre."""
     hfw, w, h = 40e-6, 768, 512
@@ -242,7 +233,7 @@ def post_frames(seed: int, n: int) -> Iterator[Frame]:
         ref = world.specimen.reference_height_m(u, v)
         world.set_stage(specimen_to_raw(u + du, v + dv, flat.r_deg, flat.t_deg, GEOMETRY, h_m=ref))
         for beam in ("electron", "ion"):
-            truth = _true_px(world, beam, u, v)
+            truth = world.specimen_point_px(beam, u, v)
             image = world.render(beam)  # type: ignore[arg-type]
             yield Frame(f"post {beam}", beam, image, hfw / w, scales[beam], truth)
 
@@ -278,7 +269,7 @@ def landed_frames(seed: int, n: int) -> Iterator[Frame]:
         du, dv = rng.uniform(-span, span, 2)
         raw = specimen_to_raw(u + du, v + dv, pose.r_deg, pose.t_deg, GEOMETRY, h_m=ref)
         world.set_stage(raw)
-        truth = _true_px(world, beam, u, v)
+        truth = world.specimen_point_px(beam, u, v)
         pixel = hfws[beam] / w
         image = world.render(beam)  # type: ignore[arg-type]
         yield Frame(f"landed {view} {beam}", beam, image, pixel, scale, truth)

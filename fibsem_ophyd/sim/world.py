@@ -19,7 +19,7 @@ from .landed import landed_site
 from .liftout import LiftoutModel
 from .mill_physics import plane_affine, unit_geometry
 from .parameters import TwinParameters
-from .projection import StagePose
+from .projection import StagePose, chamber_to_image, specimen_to_chamber
 from .render import Renderer, Scene
 from .specimen import Specimen
 from .state import (
@@ -227,6 +227,16 @@ class TwinWorld:
         if self.chamber.state != "pumped":
             state = replace(state, on=False)
         return state, self.scene()
+
+    def specimen_point_px(self, beam: BeamName, u_m: float, v_m: float) -> tuple[float, float]:
+        """Where the specimen point (u, v) truly lies in `beam`'s frame (column, row in
+        pixels), at the height of the surface in the view's centre, for the true stage
+        pose: the ground truth a finder's answer is measured against."""
+        geom = self.renderer.geometry(beam, self.beam(beam))
+        pose = self.true_pose()
+        h_m = self.renderer.surface_centre(pose, geom)[2]
+        col, row = chamber_to_image(specimen_to_chamber(u_m, v_m, h_m, pose, self.params), geom)
+        return float(col), float(row)
 
     def render(self, beam: BeamName, reduced_area: ReducedArea | None = None) -> np.ndarray:
         """One frame (uint8) of `beam` at the current state; does not advance the clock."""

@@ -10,7 +10,6 @@ from fibsem_ophyd.geometry import flat_to_beam, specimen_to_raw, tilt_for_millin
 from fibsem_ophyd.sim import TwinParameters, TwinWorld
 from fibsem_ophyd.sim.landed import land_chunk
 from fibsem_ophyd.sim.liftout_patch import Footprint
-from fibsem_ophyd.sim.projection import chamber_to_image, specimen_to_chamber
 from ml.detection import find_landed_lamella
 
 from .twin_cases import GEOMETRY, HEIGHT_PX, WIDTH_PX
@@ -71,14 +70,6 @@ def _view(world: TwinWorld, view: str, du_m: float, dv_m: float) -> tuple[float,
     return u, v
 
 
-def _truth(world: TwinWorld, beam: str, u: float, v: float) -> tuple[float, float]:
-    geom = world.renderer.geometry(beam, world.beam(beam))  # type: ignore[arg-type]
-    pose = world.true_pose()
-    h = world.renderer.surface_centre(pose, geom)[2]
-    col, row = chamber_to_image(specimen_to_chamber(u, v, h, pose, world.params), geom)
-    return float(col), float(row)
-
-
 @pytest.mark.parametrize(("view", "beam", "scale", "tol_x", "tol_y", "du", "dv"), CASES)
 def test_centre_within_tolerance(
     world: TwinWorld, view: str, beam: str, scale: float, tol_x: float, tol_y: float,
@@ -86,7 +77,7 @@ def test_centre_within_tolerance(
 ) -> None:  # fmt: skip
     u, v = _view(world, view, du, dv)
     image = world.render(beam)  # type: ignore[arg-type]
-    col, row = _truth(world, beam, u, v)
+    col, row = world.specimen_point_px(beam, u, v)  # type: ignore[arg-type]
     pixel_m = HFW_M[beam] / WIDTH_PX
     found = find_landed_lamella(image, pixel_m, scale, beam=beam)
     assert found.score >= 0.5
@@ -99,7 +90,7 @@ def test_fib_centre_near_the_centre_within_the_centring_tolerance(world: TwinWor
     errors = []
     for dv in NEAR_DV_M:  # a fraction of a pixel to a few pixels apart in the image
         u, v = _view(world, "milling", 0.0, dv)
-        _col, row = _truth(world, "ion", u, v)
+        _col, row = world.specimen_point_px("ion", u, v)
         found = find_landed_lamella(world.render("ion"), pixel_m, VIEWS[2][2], beam="ion")
         errors.append(abs(found.y_px - row) * pixel_m)
     assert max(errors) <= NEAR_TOLERANCE_M, errors

@@ -8,7 +8,6 @@ import pytest
 
 from fibsem_ophyd.geometry import flat_to_beam, specimen_to_raw
 from fibsem_ophyd.sim import TwinWorld
-from fibsem_ophyd.sim.projection import chamber_to_image, specimen_to_chamber
 from ml.detection import find_landing_post
 
 from .twin_cases import GEOMETRY, PIXEL_M, make_world  # 150 µm: as the workflow
@@ -35,10 +34,7 @@ def test_centre_within_tolerance(
     h = world.specimen.reference_height_m(u, v)
     world.set_stage(specimen_to_raw(u + du, v + dv, flat.r_deg, flat.t_deg, GEOMETRY, h_m=h))
     image = world.render(beam)  # type: ignore[arg-type]
-    geom = world.renderer.geometry(beam, world.beam(beam))  # type: ignore[arg-type]
-    pose = world.true_pose()
-    h_view = world.renderer.surface_centre(pose, geom)[2]
-    col, row = chamber_to_image(specimen_to_chamber(u, v, h_view, pose, world.params), geom)
+    col, row = world.specimen_point_px(beam, u, v)  # type: ignore[arg-type]
     found = find_landing_post(image, PIXEL_M, SCALES[beam], beam=beam)
     assert found.score >= 0.5
     assert np.hypot(found.x_px - col, found.y_px - row) * PIXEL_M <= TOLERANCE_M

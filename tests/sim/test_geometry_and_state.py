@@ -113,3 +113,25 @@ async def test_refuses_impossible_requests() -> None:
         await backend.gis.open_for(1.0)
     with pytest.raises(ValueError, match="beam"):
         backend.world.render("xray")  # type: ignore[arg-type]
+
+
+def test_specimen_point_px_is_the_view_centre_and_moves_one_pixel_per_pixel_size() -> None:
+    from fibsem_ophyd.geometry import StageGeometry, flat_to_beam, specimen_to_raw
+
+    world = make_world()
+    beam = world.electron
+    beam.hfw_m, beam.resolution_x_px, beam.resolution_y_px = 150e-6, 1536, 1024
+    geometry = StageGeometry()
+    u, v = world.specimen.landing_point(0)
+    flat = flat_to_beam("electron", geometry)
+    assert flat.r_deg is not None and flat.t_deg is not None
+    h = world.specimen.reference_height_m(u, v)
+    world.set_stage(specimen_to_raw(u, v, flat.r_deg, flat.t_deg, geometry, h_m=h))
+    col, row = world.specimen_point_px("electron", u, v)
+    pixel_m = 150e-6 / 1536
+    # the stage's move error is microns at most: the point is near the centre, not at it
+    assert abs(col - 768) * pixel_m < 5e-6 and abs(row - 512) * pixel_m < 5e-6
+    col2, row2 = world.specimen_point_px("electron", u + 20e-6, v)
+    assert np.hypot(col2 - col, row2 - row) * pixel_m == pytest.approx(20e-6, rel=0.02)
+    with pytest.raises(ValueError, match="beam must be"):
+        world.specimen_point_px("neutron", u, v)  # type: ignore[arg-type]
