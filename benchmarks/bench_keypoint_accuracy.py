@@ -50,7 +50,12 @@ from ml.detection import find_landed_lamella, find_landing_post, find_needle_tip
 from ml.detection.mask_features import LAMELLA_FEATURES, FoundFeature
 from ml.detection.model_keypoints import ModelKeypoints, file_sha256
 from ml.layout import FEATURES
-from ml.segmentation.shipped import load_shipped_model, shipped_model_path
+from ml.segmentation.shipped import (
+    SHIPPED_DIR,
+    load_shipped_model,
+    shipped_info,
+    shipped_model_path,
+)
 
 GEOMETRY = StageGeometry()
 THRESHOLDS_PX = (25.0, 10.0)
@@ -355,12 +360,17 @@ def main() -> None:
     parser.add_argument("--seeds", default="100-103", help="held-out twin seeds")
     parser.add_argument("--frames", type=int, default=4, help="workflow frames per seed and target")
     parser.add_argument("--part", choices=("1", "2", "both"), default="both")
+    parser.add_argument(
+        "--model-dir", type=Path, default=SHIPPED_DIR, help="a candidate model (as shipped/)"
+    )
     args = parser.parse_args()
     seeds = _seeds(args.seeds)
-    if min(seeds) <= 11:
-        print("warning: seeds 0-11 trained the shipped model; these are not held out")
-    path = shipped_model_path()
-    model = ModelKeypoints(load_shipped_model(), file_sha256(path))
+    train_seeds = str(shipped_info(args.model_dir).get("train_seeds") or "")
+    trained = set(_seeds(train_seeds)) if train_seeds else set()
+    if trained & set(seeds):
+        print(f"warning: seeds {sorted(trained & set(seeds))} trained the model; not held out")
+    path = shipped_model_path(args.model_dir)
+    model = ModelKeypoints(load_shipped_model(folder=args.model_dir), file_sha256(path))
     print(f"shipped model {path.name} {model.model_id}")
     if args.part in ("1", "both"):
         labelled_views(model, seeds, args.views)

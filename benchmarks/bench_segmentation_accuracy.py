@@ -7,7 +7,7 @@ pooled over the set), the mean IoU over the five foreground classes, and per sta
 Target (issue 10): mean foreground IoU >= 0.93.
 
 Run: .venv/bin/python benchmarks/bench_segmentation_accuracy.py [--data DIR]
-     [--n-images 48] [--seeds 100-103] [--json out.json]
+     [--n-images 48] [--seeds 100-103] [--json out.json] [--model-dir DIR]
   (without --data, the images are generated into a temporary folder first:
    python -m fibsem_ophyd.sim.groundtruth --output DIR --n-images 48 --seeds 100-103)
 """
@@ -46,9 +46,12 @@ def main() -> int:
     parser.add_argument("--n-images", type=int, default=48)
     parser.add_argument("--seeds", default="100-103", help="held-out twin seeds")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--model-dir", type=Path, default=None, help="a candidate model's folder (as shipped/)"
+    )
     args = parser.parse_args()
     from ml.classes import class_table
-    from ml.segmentation.shipped import load_shipped_model
+    from ml.segmentation.shipped import SHIPPED_DIR, load_shipped_model
 
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data
@@ -61,7 +64,7 @@ def main() -> int:
             meta = list(csv.DictReader(file))
         names = class_table().names
         n = len(names)
-        model = load_shipped_model()
+        model = load_shipped_model(folder=args.model_dir or SHIPPED_DIR)
         total = np.zeros((n, n), np.int64)
         by_stage: dict[str, np.ndarray] = {}
         times = []

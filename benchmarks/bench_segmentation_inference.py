@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -23,14 +24,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2, help="torch threads (smp backend)")
+    parser.add_argument(
+        "--model-dir", type=Path, default=None, help="a candidate model's folder (as shipped/)"
+    )
     args = parser.parse_args()
     import torch
 
-    from ml.segmentation.shipped import load_shipped_model
+    from ml.segmentation.shipped import SHIPPED_DIR, load_shipped_model
 
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
-    model = load_shipped_model()
+    model = load_shipped_model(folder=args.model_dir or SHIPPED_DIR)
     load_s = time.perf_counter() - t0
     rng = np.random.default_rng(0)
     frames = [rng.integers(0, 256, (1024, 1536), dtype=np.uint8) for _ in range(3)]

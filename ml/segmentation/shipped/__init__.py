@@ -23,11 +23,13 @@ INFO_FILE = SHIPPED_DIR / "model.yaml"
 METRICS_FILE = SHIPPED_DIR / "metrics.json"
 
 
-def shipped_info() -> dict[str, Any]:
-    """The model card: file, input scale, classes, training command and config."""
-    info = yaml.safe_load(INFO_FILE.read_text())
+def shipped_info(folder: Path = SHIPPED_DIR) -> dict[str, Any]:
+    """The model card: file, input scale, classes, training command and config. `folder`:
+    another model's folder laid out like this one (a candidate, measured before it ships)."""
+    card = folder / INFO_FILE.name
+    info = yaml.safe_load(card.read_text())
     if not isinstance(info, dict) or "file" not in info or "input_scale" not in info:
-        raise ValueError(f"{INFO_FILE}: needs at least 'file' and 'input_scale'")
+        raise ValueError(f"{card}: needs at least 'file' and 'input_scale'")
     return info
 
 
@@ -35,19 +37,21 @@ def shipped_metrics() -> dict[str, Any]:
     return json.loads(METRICS_FILE.read_text())
 
 
-def shipped_model_path() -> Path:
-    path = SHIPPED_DIR / str(shipped_info()["file"])
+def shipped_model_path(folder: Path = SHIPPED_DIR) -> Path:
+    path = folder / str(shipped_info(folder)["file"])
     if not path.is_file():
         raise FileNotFoundError(f"the shipped model file {path} is missing from the package")
     return path
 
 
-def load_shipped_model(backend: Backend | None = None) -> ScaledPredictor:
+def load_shipped_model(
+    backend: Backend | None = None, folder: Path = SHIPPED_DIR
+) -> ScaledPredictor:
     """The shipped model as a predictor of full-size class masks and probabilities; every
     frame is seen at the input width it was trained at (``input_size_px``: a 768x512
     frame at 384x256 like a 1536x1024 one), else reduced by ``input_scale``."""
-    info = shipped_info()
+    info = shipped_info(folder)
     size = info.get("input_size_px")
     width = int(size[1]) if isinstance(size, list) and len(size) == 2 else None
-    inner = load_model(shipped_model_path(), backend)
+    inner = load_model(shipped_model_path(folder), backend)
     return ScaledPredictor(inner, float(info["input_scale"]), input_width_px=width)
