@@ -9,7 +9,10 @@ with 500, and a run's write can fail and be left to its journal.
 
 `OneAtATimePool` is that same single connection, checked out by one thread at a
 time: a second request waits until the first gives it back (tiled checks out the
-connection only around each table operation, a few milliseconds).
+connection only around each table operation, a few milliseconds). A checkout that
+waits longer than `WAIT_S` fails with the pool's TimeoutError (one request fails with
+500 and says why) rather than hanging the server: a connection never given back, or
+a thread asking for it a second time while it holds it.
 """
 
 from __future__ import annotations
@@ -17,18 +20,25 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import StaticPool
+
+WAIT_S = 60.0  # the longest a request waits for the connection
 
 
 class OneAtATimePool(StaticPool):
     """A `StaticPool` whose one connection is lent to one checkout at a time."""
 
-    def __init__(self, creator: Any, **kwargs: Any) -> None:
+    def __init__(self, creator: Any, wait_s: float = WAIT_S, **kwargs: Any) -> None:
         super().__init__(creator, **kwargs)
         self._turn = threading.Semaphore(1)  # released by whoever gives it back
+        self._wait_s = wait_s
 
     def _do_get(self) -> Any:
-        self._turn.acquire()
+        if not self._turn.acquire(timeout=self._wait_s):
+            raise PoolTimeoutError(
+                f"the tables' DuckDB connection was not given back within {self._wait_s:g} s"
+            )
         try:
             return super()._do_get()
         except BaseException:

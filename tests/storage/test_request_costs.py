@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 from contextlib import closing
 from pathlib import Path
 
+import pytest
 from bluesky import RunEngine
 from bluesky.plans import count
 from ophyd_async.sim import SimBlobDetector
@@ -119,6 +121,29 @@ def test_table_storage_is_lent_to_one_thread_at_a_time(tmp_path: Path) -> None:
     with closing(storage.connect()) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT x FROM t ORDER BY x")
         assert [row[0] for row in cursor.fetchall()] == [1, 2]
+    storage.dispose()
+
+
+def test_a_table_connection_never_given_back_fails_a_request_not_the_server(
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+    from tiled.catalog import from_uri
+
+    tables = f"duckdb:///{tmp_path / 'tables.duckdb'}"
+    catalog = from_uri("sqlite:///:memory:", writable_storage=[tmp_path / "files", tables])
+    serialise_table_storage(catalog)
+    (storage,) = [s for s in catalog.context.writable_storage.values() if "duckdb" in s.uri]
+    storage.__dict__["_connection_pool"]._wait_s = 0.3
+    held = storage.connect()
+    started = time.monotonic()
+    with pytest.raises(PoolTimeoutError, match=r"not given back within 0\.3 s"):
+        storage.connect()  # the same thread asking again: an error, not a hang
+    assert 0.25 <= time.monotonic() - started < 5.0
+    held.close()
+    with closing(storage.connect()) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT 41 + 1")  # given back: lent again
+        assert cursor.fetchone()[0] == 42
     storage.dispose()
 
 
