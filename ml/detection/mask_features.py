@@ -12,11 +12,17 @@ one whose centroid is nearest ``near_px`` (default: the image centre) is used, a
 lamella features come from that same lamella. The needle is the largest manipulator
 region.
 
-- LamellaCentre, LandingPost, CopperAdapterCentre, VolumeBlockCentre: region centroid.
-- LamellaLeft/RightEdge: the extreme columns of the lamella in the row through its
-  centroid, at the centroid's row (the midpoints of its left and right sides for a box);
-  LamellaTop/BottomEdge: the extreme rows in the column through it, at its column.
-  Row 0 is the top of the image, so the top edge has the smaller row.
+- CopperAdapterCentre, VolumeBlockCentre: region centroid.
+- Lamella features: the lamella is a rotated strip, so they come from the region's
+  minimum-area rotated box: LamellaCentre its centre, LamellaLeft/RightEdge the
+  midpoints of its sides across the axis nearer the image's x, LamellaTop/BottomEdge
+  those of its sides along it. A hole or an occluded part inside the strip, or a tilt,
+  does not move them (a centroid, or the row through it, would). Row 0 is the top of
+  the image, so the top edge has the smaller row. A lamella cut by the image's border
+  gives the box of what is in view.
+- LandingPost: where a lamella lands. A post seen from the side enters the image from a
+  border (it runs from its top past the frame's edge): the middle of its far end; a
+  post seen from above lies inside the image: its centroid.
 - NeedleTip: the needle enters the image from a border (sim/needles.py: a 3 mm shaft,
   tapering to a rounded tip); the tip is the centre of its rounded end: past the
   region's point farthest from where it enters, the point deepest inside the region
@@ -32,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from ml.classes import COPPER_ADAPTOR, LAMELLA, LANDING_POST, MANIPULATOR, VOLUME_BLOCK
@@ -115,26 +122,65 @@ def _score(
     return float(probabilities[index, top : top + h, left : left + w][region_px].mean())
 
 
-def _lamella_edges(region_px: np.ndarray, left: int, top: int, centre: tuple[float, float]):
-    """(left, right, top, bottom) edge points (col, row) of one region."""
-    row = min(max(round(centre[1]) - top, 0), region_px.shape[0] - 1)
-    col = min(max(round(centre[0]) - left, 0), region_px.shape[1] - 1)
-    rows, cols = np.nonzero(region_px)
-    in_row = cols[rows == row]
-    if in_row.size:  # the row through the centroid crosses the region
-        y = centre[1]
-        lft, rgt = (float(in_row.min() + left), y), (float(in_row.max() + left), y)
-    else:  # a non-convex region: its extreme columns, at their median row
-        lft = (float(cols.min() + left), float(np.median(rows[cols == cols.min()]) + top))
-        rgt = (float(cols.max() + left), float(np.median(rows[cols == cols.max()]) + top))
-    in_col = rows[cols == col]
-    if in_col.size:
-        x = centre[0]
-        tp, bt = (x, float(in_col.min() + top)), (x, float(in_col.max() + top))
-    else:
-        tp = (float(np.median(cols[rows == rows.min()]) + left), float(rows.min() + top))
-        bt = (float(np.median(cols[rows == rows.max()]) + left), float(rows.max() + top))
-    return lft, rgt, tp, bt
+def _box_axes(region_px: np.ndarray, left: int, top: int):
+    """The region's minimum-area rotated box: centre (col, row), the unit axis nearer the
+    image's x (pointing right) and the one across it (pointing down), and the box's half
+    lengths along them, between the centres of its extreme pixels."""
+    contours, _ = cv2.findContours(
+        region_px.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+    )
+    points = np.concatenate(contours).reshape(-1, 2).astype(np.float32)
+    corners = cv2.boxPoints(cv2.minAreaRect(points)).astype(np.float64)
+    centre = corners.mean(axis=0) + np.array([left, top], np.float64)
+    sides = (corners[1] - corners[0], corners[2] - corners[1])
+    along = max(sides, key=lambda v: abs(v[0]) / max(float(np.hypot(*v)), 1e-9))
+    across = sides[1] if along is sides[0] else sides[0]
+    half_x, half_y = float(np.hypot(*along)) / 2, float(np.hypot(*across)) / 2
+    ax = along / max(2 * half_x, 1e-9) if half_x else np.array([1.0, 0.0])
+    ay = across / max(2 * half_y, 1e-9) if half_y else np.array([-ax[1], ax[0]])
+    ax = ax if ax[0] >= 0 else -ax
+    ay = ay if ay[1] >= 0 else -ay
+    return centre, ax, ay, half_x, half_y
+
+
+def _lamella_points(region_px: np.ndarray, left: int, top: int):
+    """(centre, left, right, top, bottom) points (col, row) of one lamella region: the
+    centre of its rotated box and the midpoints of the box's sides (a lamella is a
+    rotated strip: a region's centroid or its row through the centroid would move with
+    holes, occlusions and rotation)."""
+    centre, ax, ay, half_x, half_y = _box_axes(region_px, left, top)
+    points = (centre, centre - ax * half_x, centre + ax * half_x,
+              centre - ay * half_y, centre + ay * half_y)  # fmt: skip
+    return tuple((float(p[0]), float(p[1])) for p in points)
+
+
+def _post_point(
+    region_px: np.ndarray,
+    left: int,
+    top: int,
+    shape: tuple[int, int],
+    centroid: tuple[float, float],
+) -> tuple[float, float]:
+    """Where a lamella lands on a post region: a post seen from the side enters the
+    image from a border (sim/groundtruth/objects.py: the post runs from its top past
+    the frame's edge), and the landing point is the middle of its far end; a post seen
+    from above lies inside the image, and its landing point is its centroid."""
+    h, w = shape
+    rh, rw = region_px.shape
+    contact = {
+        "bottom": int(region_px[-1].sum()) if top + rh == h else 0,
+        "top": int(region_px[0].sum()) if top == 0 else 0,
+        "left": int(region_px[:, 0].sum()) if left == 0 else 0,
+        "right": int(region_px[:, -1].sum()) if left + rw == w else 0,
+    }
+    border = max(contact, key=lambda k: contact[k])
+    if not contact[border]:
+        return centroid
+    centre, ax, ay, half_x, half_y = _box_axes(region_px, left, top)
+    ends = {"bottom": centre - ay * half_y, "top": centre + ay * half_y,
+            "right": centre - ax * half_x, "left": centre + ax * half_x}  # fmt: skip
+    end = ends[border]
+    return float(end[0]), float(end[1])
 
 
 def features_from_mask(
@@ -199,18 +245,10 @@ def features_from_mask(
             region = lam.nearest(near)
             px, left, top = lam.crop(region)
             score = _score(probabilities, LAMELLA, px, left, top)
-            edges = dict(
-                zip(
-                    LAMELLA_FEATURES[1:],
-                    _lamella_edges(px, left, top, region.centroid),
-                    strict=True,
-                )
-            )
+            points = dict(zip(LAMELLA_FEATURES, _lamella_points(px, left, top), strict=True))
             for n in names:
-                if n == "LamellaCentre":
-                    found(n, region.centroid, score)
-                elif n in edges:
-                    found(n, edges[n], score)
+                if n in points:
+                    found(n, points[n], score)
     for n in names:
         if n == "ImageCentre":
             found(n, centre, 1.0)
@@ -223,7 +261,10 @@ def features_from_mask(
                 continue
             region = cls.nearest(near)
             px, left, top = cls.crop(region)
-            found(n, region.centroid, _score(probabilities, index, px, left, top))
+            xy = region.centroid
+            if n == "LandingPost":
+                xy = _post_point(px, left, top, (h, w), region.centroid)
+            found(n, xy, _score(probabilities, index, px, left, top))
         elif n == "NeedleTip":
             needle = regions(MANIPULATOR)
             why = needle.missing("manipulator (needle)", min_area_px)

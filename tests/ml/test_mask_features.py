@@ -193,3 +193,56 @@ def test_regions_found_coarse_to_fine_are_exactly_the_full_resolution_ones(seed)
     assert got == expected
     for region in found.regions:
         assert int(region.pixels.sum()) == region.area_px
+
+
+def _rotated_box(mask, centre, size, angle_deg, cls):
+    import cv2
+
+    corners = cv2.boxPoints((centre, size, angle_deg))
+    cv2.fillPoly(mask, [np.round(corners).astype(np.int32)], int(cls))
+    a = np.deg2rad(angle_deg)
+    ax, ay = np.array([np.cos(a), np.sin(a)]), np.array([-np.sin(a), np.cos(a)])
+    return ax * size[0] / 2, ay * size[1] / 2
+
+
+def test_tilted_lamella_edges_are_the_midpoints_of_its_sides():
+    mask = np.zeros((400, 600), np.uint8)
+    half_w, half_h = _rotated_box(mask, (300.0, 200.0), (400.0, 40.0), 6.0, LAMELLA)
+    f = features_from_mask(mask, PS)
+    centre = np.array([300.0, 200.0])
+    expected = {
+        "LamellaCentre": centre,
+        "LamellaLeftEdge": centre - half_w,
+        "LamellaRightEdge": centre + half_w,
+        "LamellaTopEdge": centre - half_h,
+        "LamellaBottomEdge": centre + half_h,
+    }
+    for name, (x, y) in expected.items():
+        got = np.array(_xy(f[name]))
+        # within a pixel and a half (the polygon is rasterised); the row through the
+        # centroid would put the side edges 21 px off at 6 degrees
+        assert np.hypot(*(got - (x, y))) < 1.5, (name, got, (x, y))
+
+
+def test_an_occluded_part_of_the_lamella_does_not_move_its_centre():
+    mask = np.zeros((H, W), np.uint8)
+    _box(mask, 20, 30, 11, 81, LAMELLA)  # rows 20..30, cols 30..110: centre (70, 25)
+    mask[18:27, 40:80] = MANIPULATOR  # the needle hides the top of its left half
+    f = features_from_mask(mask, PS)
+    assert _xy(f["LamellaCentre"]) == pytest.approx((70.0, 25.0), abs=0.51)
+    assert _xy(f["LamellaLeftEdge"]) == pytest.approx((30.0, 25.0), abs=0.51)
+
+
+@pytest.mark.parametrize(
+    ("box", "expected"),
+    [
+        ((60, 70, 40, 20), (79.5, 60.0)),  # enters from the bottom: the middle of its top
+        ((30, 0, 20, 50), (49.0, 39.5)),  # enters from the left: the middle of its right end
+        ((0, 100, 30, 20), (109.5, 29.0)),  # hangs from the top: the middle of its bottom
+    ],
+)
+def test_a_post_entering_from_a_border_lands_at_the_middle_of_its_far_end(box, expected):
+    mask = np.zeros((H, W), np.uint8)
+    _box(mask, *box, LANDING_POST)
+    f = features_from_mask(mask, PS, ["LandingPost"])
+    assert _xy(f["LandingPost"]) == pytest.approx(expected, abs=0.51)
