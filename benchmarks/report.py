@@ -3,10 +3,14 @@ each benchmark's command, the anchor or target it is measured against, and what 
 printed.
 
     python benchmarks/report.py [--budget-s 3600] [--out benchmarks/README.md] [--only NAME ...]
+    python benchmarks/report.py --update --only NAME ...   # rerun some, keep the others
 
 Benchmarks run one after another (never two at once: they measure time), shortest
 first; each has a timeout, and once `--budget-s` is spent the rest are listed as not
 run. The report says which commit, machine and library versions produced it.
+With `--update`, only the `--only` benchmarks run and their sections of the existing
+report are replaced, each saying the commit and date it was rerun at; the rest of the
+report is kept as the full run wrote it.
 """
 
 from __future__ import annotations
@@ -171,7 +175,15 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=3600.0)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "README.md")
     parser.add_argument("--only", nargs="*", default=None, help="benchmark file names")
+    parser.add_argument(
+        "--update", action="store_true", help="rerun --only and replace their sections"
+    )
     args = parser.parse_args()
+    if args.update:
+        if not args.only:
+            parser.error("--update needs --only NAME ...")
+        update(args.out, args.only)
+        return
     started = time.perf_counter()
     lines = [
         "# Benchmarks: every figure from one run",
@@ -188,7 +200,7 @@ def main() -> None:
     for bench in BENCHES:
         if args.only and bench.name not in args.only:
             continue
-        command = " ".join(["python", f"benchmarks/{bench.name}", *bench.args])
+        command = _command(bench)
         lines += [f"## `{command}`", "", f"Anchor: {bench.anchor}.", ""]
         left_s = args.budget_s - (time.perf_counter() - started)
         if left_s < 60:
@@ -201,6 +213,43 @@ def main() -> None:
         args.out.write_text("\n".join(lines) + "\n")  # what is done so far survives a crash
     args.out.write_text("\n".join(lines) + "\n")
     print(f"wrote {args.out} in {time.perf_counter() - started:.0f} s")
+
+
+def _sections(text: str) -> tuple[str, dict[str, str]]:
+    """The report's head, and its sections by command (in order)."""
+    head, *parts = text.split("\n## `")
+    sections = {}
+    for part in parts:
+        sections[part.split("`", 1)[0]] = "## `" + part.rstrip("\n") + "\n"
+    return head.rstrip("\n") + "\n", sections
+
+
+def _command(bench: Bench) -> str:
+    return " ".join(["python", f"benchmarks/{bench.name}", *bench.args])
+
+
+def update(out: Path, names: list[str]) -> None:
+    """Rerun `names` and put their sections in place of the old ones in `out`."""
+    known = {b.name for b in BENCHES}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SystemExit(f"unknown benchmarks {unknown}; known: {', '.join(sorted(known))}")
+    head, sections = _sections(out.read_text())
+    for bench in (b for b in BENCHES if b.name in names):
+        command = _command(bench)
+        print(f"== {command}", flush=True)
+        status, wall, output = run(bench, bench.timeout_s)
+        print(f"   {status} in {wall:.0f} s", flush=True)
+        when = f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC"
+        sections[command] = "\n".join([
+            f"## `{command}`", "", f"Anchor: {bench.anchor}.", "",
+            f"Rerun alone at commit {_commit()}, {when} (the other sections are from the "
+            f"run named at the top); ran in {wall:.0f} s ({status}):",
+            "", "```", output.rstrip(), "```", "",
+        ])  # fmt: skip
+    order = [_command(b) for b in BENCHES if _command(b) in sections]
+    out.write_text(head + "\n" + "\n".join(sections[c] for c in order))
+    print(f"updated {', '.join(names)} in {out}")
 
 
 if __name__ == "__main__":
