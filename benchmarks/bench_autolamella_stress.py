@@ -13,11 +13,13 @@ more than 0.5 µm from the site, or its thickness is outside target ± 20 nm.
 With `--guidance model` the shipped segmentation model finds the targets it can stand
 in for (profiles/guidance.py: the needle tip, a landing post, a landed lamella; or those
 named by `--model-targets`) in place of the classical finders; the workflows' checks are
-the same.
+the same. With `--refine` the classical finder places what the model found (taken within
+25 px of the model's answer, else the model's answer stands).
 
 Run: .venv/bin/python benchmarks/bench_autolamella_stress.py [--quick] [--workers N]
      [--methods on-grid,waffle,liftout] [--seeds 8,9] [--sites N]
      [--guidance classical|model] [--model-targets needle,landing_post,landed_lamella]
+     [--refine]
 """
 
 from __future__ import annotations
@@ -61,10 +63,12 @@ def run_config(
     drift_m_per_s: float,
     n_sites: int | None = None,
     model_targets: tuple[str, ...] = (),
+    refine: bool = False,
 ) -> list[dict]:
     """One twin, every site (or its first `n_sites`) through the protocol; one row per
     site. A lift-out site is judged on its post, where it was thinned. `model_targets`:
-    found by the shipped model instead of the classical finders."""
+    found by the shipped model instead of the classical finders (with `refine`, placed
+    by the classical finder near the model's answer)."""
     import numpy as np
     from bluesky import RunEngine
     from ophyd_async.core import StaticPathProvider, UUIDFilenameProvider
@@ -87,7 +91,7 @@ def run_config(
         from ml.segmentation.shipped import load_shipped_model, shipped_model_path
 
         model = ModelKeypoints(load_shipped_model(), file_sha256(shipped_model_path()))
-        wire_detectors(m, model=model, model_targets=model_targets)
+        wire_detectors(m, model=model, model_targets=model_targets, model_refinement=refine)
     else:
         wire_detectors(m)
     protocol = default_protocol(method)
@@ -149,6 +153,11 @@ def main() -> None:
         default="needle,landing_post,landed_lamella",
         help="with --guidance model: the targets the model finds (comma-separated)",
     )
+    parser.add_argument(
+        "--refine",
+        action="store_true",
+        help="with --guidance model: the classical finder places what the model found",
+    )
     args = parser.parse_args()
     targets = tuple(args.model_targets.split(",")) if args.guidance == "model" else ()
     from profiles.guidance import MODEL_FEATURES
@@ -158,7 +167,7 @@ def main() -> None:
     methods = set(args.methods.split(","))
     seeds = None if args.seeds is None else {int(x) for x in args.seeds.split(",")}
     configs = [
-        (*c, args.sites, targets)
+        (*c, args.sites, targets, args.refine and bool(targets))
         for c in (QUICK if args.quick else CONFIGS)
         if c[0] in methods and (seeds is None or c[1] in seeds)
     ]

@@ -71,6 +71,7 @@ def wire_detectors(
     post_size_m: tuple[float, float] = POST_SIZE_M,
     model: KeypointSource | None = None,
     model_targets: Iterable[str] = DEFAULT_MODEL_TARGETS,
+    model_refinement: bool = False,
 ) -> None:
     """Keypoint detection in both beams, by target: "grid_square" (the grid square a
     lamella site sits in, the default), "landed_lamella" (a lifted-out lamella on its
@@ -81,7 +82,9 @@ def wire_detectors(
     With a keypoint `model` (e.g. ``ml.detection.ModelKeypoints``), its features find
     `model_targets` ("needle", "landing_post", "landed_lamella"; by default the ones
     where it measured at least as good as the classical finders: none for the shipped
-    model, profiles/guidance.py); every other target keeps its classical finder."""
+    model, profiles/guidance.py); every other target keeps its classical finder. With
+    `model_refinement`, the classical finder places what the model found (within 25 px
+    of it, else the model's answer stands: ``profiles.guidance.ModelFinder``)."""
     for beam, features in (("electron", microscope.sem_features), ("ion", microscope.fib_features)):
         features.finders["grid_square"] = _site_finder(beam)
         features.finders["landed_lamella"] = _sized_finder(find_landed_lamella, beam, chunk_size_m)
@@ -90,6 +93,6 @@ def wire_detectors(
     microscope.fib_needle.finder = _needle_finder
     targets = tuple(model_targets)
     if model is not None:
-        guide_with_model(microscope, model, targets)
+        guide_with_model(microscope, model, targets, refine=model_refinement)
     elif set(targets) - DEFAULT_MODEL_TARGETS:
         raise ValueError(f"model_targets {list(targets)} need a keypoint model (model=...)")

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from fibsem_ophyd.devices.feature_detector import Finder, finder_id
 from fibsem_ophyd.devices.keypoint_processor import KeypointSource
 
 MODEL_FEATURES: Mapping[str, str] = {
@@ -40,22 +41,43 @@ DEFAULT_MODEL_TARGETS: frozenset[str] = frozenset()
 on the twin's workflow frames: none (see the module's docstring)."""
 
 
+AGREE_PX = 25.0
+"""How near (pixels) a refining finder's answer must be to the model's to be taken."""
+
+
 class ModelFinder:
     """A FeatureDetector finder, ``(image, pixel_size_m, vertical_scale) -> (x_px, y_px,
     score)``, taking one feature from a keypoint source (the one nearest the image
-    centre where there are several); not found: ``(nan, nan, 0.0)``."""
+    centre where there are several); not found: ``(nan, nan, 0.0)``.
 
-    def __init__(self, source: KeypointSource, feature: str) -> None:
+    With `refine` (a classical finder of the same target), the model says where the
+    target is and the classical finder places it: its answer is taken when it lies
+    within `agree_px` of the model's (score: the lower of the two), else the model's
+    own answer stands. A segmentation centroid is good to a pixel or so; the plans
+    centre to half a pixel, which the classical finders reach (bench_keypoint_accuracy)."""
+
+    def __init__(
+        self,
+        source: KeypointSource,
+        feature: str,
+        refine: Finder | None = None,
+        agree_px: float = AGREE_PX,
+    ) -> None:
         if feature not in source.features:
             raise ValueError(
                 f"the keypoint source gives no {feature!r}; it gives {tuple(source.features)}"
             )
+        if not agree_px > 0:
+            raise ValueError(f"agree_px must be > 0 (pixels), got {agree_px}")
         self.source = source
         self.feature = feature
+        self.refine = refine
+        self.agree_px = float(agree_px)
 
     @property
     def finder_id(self) -> str:
-        return f"model {self.feature} {self.source.model_id}"
+        own = f"model {self.feature} {self.source.model_id}"
+        return own if self.refine is None else f"{own} refined by {finder_id(self.refine)}"
 
     def __call__(
         self, image: np.ndarray, pixel_size_m: float, vertical_scale: float
@@ -64,15 +86,21 @@ class ModelFinder:
         if isinstance(outcome, str):  # not found: the reason
             return math.nan, math.nan, 0.0
         x, y, score = (float(v) for v in outcome)
+        if self.refine is not None:
+            rx, ry, rscore = (float(v) for v in self.refine(image, pixel_size_m, vertical_scale))
+            near = math.isfinite(rx) and math.isfinite(ry) and rscore > 0
+            if near and math.hypot(rx - x, ry - y) <= self.agree_px:
+                return rx, ry, min(score, rscore)
         return x, y, score
 
 
 def guide_with_model(
-    microscope: object, source: KeypointSource, targets: Iterable[str]
+    microscope: object, source: KeypointSource, targets: Iterable[str], refine: bool = False
 ) -> dict[str, ModelFinder]:
     """Let `source` find `targets` (keys of ``MODEL_FEATURES``) in both beams, in place
-    of their classical finders; the others are left as they are. Returns the finders
-    installed, by target."""
+    of their classical finders; the others are left as they are. With `refine`, the
+    classical finder each replaces places the model's answer (``ModelFinder``). Returns
+    the finders installed, by target and beam ("landing_post/ion")."""
     chosen = tuple(dict.fromkeys(targets))
     unknown = [t for t in chosen if t not in MODEL_FEATURES]
     if unknown:
@@ -81,11 +109,17 @@ def guide_with_model(
         )
     installed: dict[str, ModelFinder] = {}
     for target in chosen:
-        finder = ModelFinder(source, MODEL_FEATURES[target])
-        installed[target] = finder
         for beam in ("electron", "ion"):
             if target == "needle":
-                microscope.needle_features(beam).finder = finder  # type: ignore[attr-defined]
+                detector = microscope.needle_features(beam)  # type: ignore[attr-defined]
+                classical = detector.finder
             else:
-                microscope.features(beam).finders[target] = finder  # type: ignore[attr-defined]
+                detector = microscope.features(beam)  # type: ignore[attr-defined]
+                classical = detector.finders.get(target)
+            finder = ModelFinder(source, MODEL_FEATURES[target], classical if refine else None)
+            if target == "needle":
+                detector.finder = finder
+            else:
+                detector.finders[target] = finder
+            installed[f"{target}/{beam}"] = finder
     return installed

@@ -64,6 +64,7 @@ def start_session(
     accept_fingerprint_mismatch: bool = False,
     keypoint_model: str | Path | None = None,
     model_guidance: Iterable[str] | None = None,
+    model_refinement: bool = False,
     dataset_dir: str | Path | None = None,
 ) -> Session:
     """Connect the configured microscope (the twin by default) and wire the RunEngine
@@ -73,7 +74,8 @@ def start_session(
     keypoint processors (`microscope.sem_keypoints`, `fib_keypoints`) running it;
     `model_guidance` names the workflow targets it finds in place of the classical
     finders ("needle", "landing_post", "landed_lamella"; default: those where it
-    measures at least as good, profiles/guidance.py). With `dataset_dir`, the data
+    measures at least as good, profiles/guidance.py); with `model_refinement` the
+    classical finder places what the model found. With `dataset_dir`, the data
     engine adds every run to that dataset (ml/data_engine)."""
     if model_guidance is not None and keypoint_model is None:
         raise ValueError("model_guidance needs a keypoint_model (a checkpoint or ONNX file)")
@@ -95,7 +97,9 @@ def start_session(
         )
         source = None if keypoint_model is None else wire_keypoints(microscope, keypoint_model)
         targets = DEFAULT_MODEL_TARGETS if model_guidance is None else model_guidance
-        wire_detectors(microscope, model=source, model_targets=targets)
+        wire_detectors(
+            microscope, model=source, model_targets=targets, model_refinement=model_refinement
+        )
     except BaseException:
         if the_store is not None:  # a refused connection leaves no server behind
             the_store.stop()

@@ -195,3 +195,54 @@ def test_a_session_guided_by_its_keypoint_model():
 
 def _value(session, signal):
     return session.RE(bps.rd(signal)).plan_result
+
+
+class Fixed:
+    """A finder (or keypoint source) answering the same point every time."""
+
+    features = ("LandingPost",)
+    model_id = "test:fixed"
+
+    def __init__(self, x: float, y: float, score: float = 0.9) -> None:
+        self.answer = (x, y, score)
+        self.finder_id = f"classical fixed {x:g},{y:g}"
+        self.calls = 0
+
+    def __call__(self, image, pixel_size_m, near_px_or_scale):
+        self.calls += 1
+        if isinstance(near_px_or_scale, float):  # a finder: (image, pixel, vertical scale)
+            return self.answer
+        return {"LandingPost": self.answer}
+
+
+def test_refinement_places_the_model_answer_only_where_the_two_agree():
+    image = np.zeros((64, 96), np.uint8)
+    model = Fixed(40.0, 30.0, 0.7)
+    near = ModelFinder(model, "LandingPost", refine=Fixed(45.5, 38.25, 0.95), agree_px=25.0)
+    assert near(image, 1e-7, 1.0) == (45.5, 38.25, 0.7)  # placed; the lower score
+    assert near.finder_id == "model LandingPost test:fixed refined by classical fixed 45.5,38.25"
+    far = ModelFinder(model, "LandingPost", refine=Fixed(80.0, 60.0, 0.95), agree_px=25.0)
+    assert far(image, 1e-7, 1.0) == (40.0, 30.0, 0.7)  # the classical one is elsewhere
+    lost = ModelFinder(model, "LandingPost", refine=Fixed(np.nan, np.nan, 0.0))
+    assert lost(image, 1e-7, 1.0) == (40.0, 30.0, 0.7)
+    with pytest.raises(ValueError, match="agree_px must be > 0"):
+        ModelFinder(model, "LandingPost", refine=Fixed(1.0, 1.0), agree_px=0.0)
+
+
+def test_a_far_off_model_is_not_rescued_by_refinement(RE, frames_dir):
+    m = _twin(frames_dir, model=FarOff(), model_targets=["landing_post"], model_refinement=True)
+    finder = m.sem_features.finders["landing_post"]
+    assert isinstance(finder, ModelFinder) and finder.refine is not None
+    refined = "model LandingPost test:far-off refined by classical find_landing_post"
+    assert finder.finder_id == refined
+    before = m.backend.world.true_pose()
+
+    @bpp.stage_decorator([m.sem])
+    @bpp.run_decorator()
+    def centre():
+        yield from bps.mv(m.sem_features.target, "landing_post")
+        yield from centre_in_beam(m, "electron", "lamella-1", "landing")
+
+    with pytest.raises(SupervisorAbort, match="correction, more than the stage can be wrong"):
+        RE(centre())
+    assert m.backend.world.true_pose() == before
