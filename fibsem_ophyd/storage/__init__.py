@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ._settings import setup_logging as setup_logging
     from ._store import EmbeddedStore as EmbeddedStore
     from ._writer import DurableTiledWriter as DurableTiledWriter
+    from ._writer import RunWritten as RunWritten
 
 _EXPORTS = {
     "EmbeddedStore": "._store",
@@ -23,6 +24,7 @@ _EXPORTS = {
     "ensure_api_key": "._settings",
     "setup_logging": "._settings",
     "DurableTiledWriter": "._writer",
+    "RunWritten": "._writer",
     "RunImages": "._read",
     "RunRow": "._read",
     "read_images": "._read",

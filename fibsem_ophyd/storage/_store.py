@@ -6,12 +6,15 @@ import atexit
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._private import make_dir, restrict_tree
 from ._process import ServerHandle
 from ._settings import StorageSettings, ensure_api_key, setup_logging
 from ._sharing import release_server, start_server
+
+if TYPE_CHECKING:
+    from ._writer import RunWritten
 
 logger = logging.getLogger("fibsem_ophyd.storage")
 
@@ -151,6 +154,17 @@ class EmbeddedStore:
                 raise TimeoutError(
                     f"{writer.pending} document(s) not written to tiled within {timeout_s} s"
                 )
+
+    def wait_for_run(self, run_uid: str, timeout_s: float = 60.0) -> RunWritten:
+        """Wait until the run `run_uid` is written to tiled by this store's writer;
+        returns when and whether it landed (`in_tiled` False: a write failed and the
+        run waits in its journal for `recover()`). Raises TimeoutError after
+        `timeout_s`, or at once if no writer of this store has seen the run start."""
+        deadline = time.monotonic() + timeout_s
+        for writer in self._writers:
+            if writer.has_seen(run_uid):
+                return writer.wait_for_run(run_uid, max(0.0, deadline - time.monotonic()))
+        raise TimeoutError(f"run {run_uid}: no writer of this store has seen it start")
 
     def subscribe(self, RE: Any) -> int:
         """Write every run of `RE` to this store; returns the subscription token."""

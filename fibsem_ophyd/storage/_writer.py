@@ -9,7 +9,9 @@ thread, in document order, so the RunEngine does not wait for it.
 A failure to write to tiled never stops the experiment: it is logged, the
 run's journal is kept, and `EmbeddedStore.recover()` replays it later. A run's
 journal stays locked (so recovery leaves it alone) until tiled has the run.
-Call `flush()` (or `EmbeddedStore.flush()`) before reading back runs just taken.
+Call `flush()` (or `EmbeddedStore.flush()`) before reading back runs just taken,
+or `wait_for_run(uid)` for one run: it says when tiled had the whole run (the
+moment any reader's request gets it) or that its write failed.
 
 With `private_frames`, each frame file under that folder is made 0600 as its
 stream resource document passes (the detector created it with the session's
@@ -21,7 +23,10 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+import time
 import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -36,6 +41,21 @@ logger = logging.getLogger("fibsem_ophyd.storage")
 
 QUEUE_SIZE = 4096  # documents waiting for tiled before the RunEngine is held back
 EXIT_TIMEOUT_S = 60.0  # how long interpreter exit waits for tiled; the journal keeps the rest
+RUNS_REMEMBERED = 10_000  # finished runs whose outcome `wait_for_run` can still report
+
+
+@dataclass(frozen=True)
+class RunWritten:
+    """How the write of one run to tiled ended."""
+
+    uid: str
+    in_tiled: bool
+    """True: tiled has every document of the run. False: a write failed; the run's
+    journal keeps it for `recover()`."""
+    time: float
+    """When the writer finished with the run (seconds since the epoch, like a stop
+    document's ``time``)."""
+
 
 _live_writers: weakref.WeakSet[DurableTiledWriter] = weakref.WeakSet()
 _exit_hook_lock = threading.Lock()
@@ -92,10 +112,18 @@ class DurableTiledWriter:
         self._journals: dict[str, RunJournal] = {}  # open runs
         self._run_of_descriptor: dict[str, str] = {}
         self._failed: set[str] = set()  # worker thread only
+        self._done: OrderedDict[str, RunWritten] = OrderedDict()  # guarded by _written
+        self._seen: OrderedDict[str, None] = OrderedDict()  # started runs, guarded by _written
+        self._written = threading.Condition(threading.Lock())
         self._worker = OrderedWorker("fibsem-ophyd-tiled-writer", queue_size)
         _register(self)
 
     def __call__(self, name: str, doc: dict) -> None:
+        if name == "start":
+            with self._written:
+                self._seen[doc["uid"]] = None
+                while len(self._seen) > RUNS_REMEMBERED:
+                    self._seen.popitem(last=False)
         with self._lock:
             run_uid = _run_uid_of(name, doc, self._run_of_descriptor)
             runs = [run_uid] if run_uid is not None else list(self._journals)
@@ -135,6 +163,28 @@ class DurableTiledWriter:
         left in its journal for replay); False if `timeout_s` passed first."""
         return self._worker.flush(timeout_s)
 
+    def has_seen(self, run_uid: str) -> bool:
+        """Whether this writer was given the start document of `run_uid` (one of the
+        last `RUNS_REMEMBERED` runs)."""
+        with self._written:
+            return run_uid in self._seen
+
+    def wait_for_run(self, run_uid: str, timeout_s: float = 60.0) -> RunWritten:
+        """Wait until the writer has finished with the run `run_uid` (its stop document
+        written, or a write failed); raises TimeoutError if `timeout_s` passes first.
+        Only runs whose stop document this writer has been given finish."""
+        deadline = time.monotonic() + timeout_s
+        with self._written:
+            while run_uid not in self._done:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(
+                        f"run {run_uid} not written to tiled within {timeout_s} s "
+                        f"({self.pending} document(s) still waiting)"
+                    )
+                self._written.wait(left)
+            return self._done[run_uid]
+
     def close(self, timeout_s: float | None = 60.0) -> bool:
         """Drain the queue, end the worker thread, and close journals of runs still
         open (they stay pending for recovery). False if not drained in `timeout_s`:
@@ -161,7 +211,13 @@ class DurableTiledWriter:
             self._finish(doc["run_start"], finished)
 
     def _finish(self, run_uid: str, journal: RunJournal | None) -> None:
-        if run_uid in self._failed:
+        in_tiled = run_uid not in self._failed
+        with self._written:
+            self._done[run_uid] = RunWritten(run_uid, in_tiled, time.time())
+            while len(self._done) > RUNS_REMEMBERED:
+                self._done.popitem(last=False)
+            self._written.notify_all()
+        if not in_tiled:
             self._failed.discard(run_uid)
             if journal is not None:
                 journal.close()

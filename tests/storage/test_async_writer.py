@@ -165,3 +165,49 @@ def test_bounded_queue_holds_back_the_producer() -> None:
 @pytest.mark.parametrize("timeout_s", [0.0, 60.0])
 def test_store_flush_without_writers_returns(shared_store: EmbeddedStore, timeout_s) -> None:
     EmbeddedStore(shared_store.settings).flush(timeout_s=timeout_s)
+
+
+def test_wait_for_run_returns_when_a_reader_gets_the_whole_run(
+    RE: RunEngine, det: SimBlobDetector, shared_store: EmbeddedStore
+) -> None:
+    shared_store.subscribe(RE)
+    stops: dict[str, float] = {}
+    RE.subscribe(lambda name, doc: stops.update({doc["run_start"]: doc["time"]}), "stop")
+    uids = [RE(count([det], num=n))[0] for n in (2, 1)]
+    for uid, n in zip(uids, (2, 1), strict=True):  # no flush: only this run is waited for
+        written = shared_store.wait_for_run(uid, timeout_s=120)
+        assert written.uid == uid and written.in_tiled
+        assert written.time >= stops[uid]
+        run = read_images(shared_store.client(), uid)
+        assert run.stop is not None and run.images["det"].shape[0] == n
+    with pytest.raises(TimeoutError, match="no writer of this store has seen it"):
+        shared_store.wait_for_run("not-a-run-uid", timeout_s=60)
+
+
+def test_wait_for_run_reports_a_failed_write_and_a_slow_one(
+    RE: RunEngine, det: SimBlobDetector, shared_store: EmbeddedStore, tmp_path: Path
+) -> None:
+    for name in ("failing", "slow"):
+        (tmp_path / name).mkdir()
+    failing = _writer(shared_store, Recorder(fail_on="event"), tmp_path / "failing")
+    token = RE.subscribe(failing)
+    (uid,) = RE(count([det], num=2))
+    written = failing.wait_for_run(uid, timeout_s=60)
+    assert not written.in_tiled  # its journal waits for recover()
+    assert [p.stem for p in pending_journals(tmp_path / "failing")] == [uid]
+    RE.unsubscribe(token)
+    failing.close()
+
+    release = threading.Event()
+    blocked = Recorder()
+    slow = _writer(shared_store, blocked, tmp_path / "slow")
+    slow._writer = lambda name, doc: (release.wait(60), blocked(name, doc))
+    RE.subscribe(slow)
+    (uid,) = RE(count([det], num=1))
+    assert slow.has_seen(uid)
+    with pytest.raises(TimeoutError, match=f"run {uid} not written to tiled within 0.2 s"):
+        slow.wait_for_run(uid, timeout_s=0.2)
+    release.set()
+    assert slow.wait_for_run(uid, timeout_s=60).in_tiled
+    assert [n for n, _ in blocked.docs][-1] == "stop"
+    slow.close()
