@@ -130,7 +130,7 @@ def _line(r: dict) -> str:
     t = "-" if r["thickness_nm"] is None else f"{r['thickness_nm']:.0f}"
     c = "-" if r["centre_um"] is None else f"{r['centre_um']:.2f}"
     if r["flagged"]:
-        verdict = f"flagged: {r['flagged'][:110]}"
+        verdict = f"flagged: {r['flagged'][:300]}"
     else:
         verdict = "success" if r["on_target"] else "SILENT FAILURE"
     return (

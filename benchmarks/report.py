@@ -80,6 +80,12 @@ BENCHES = (
         900,
     ),
     Bench(
+        "bench_store_burst.py",
+        ("--runs", "20", "--gap-s", "1"),
+        "the same target, runs 1 s apart as a microscope takes them (issue 13)",
+        900,
+    ),
+    Bench(
         "bench_store_sustained.py",
         ("frames",),
         "1,000 frames with a concurrent reader: nothing lost (issue 13)",
