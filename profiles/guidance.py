@@ -12,8 +12,8 @@ records the finder's id (`<detector>-finder_id`, event data): for a model,
 
 Which targets the model guides by default is what measures best on the twin
 (benchmarks/bench_keypoint_accuracy.py, part 2, the shipped model, held-out seeds
-100-103; median error SEM / FIB): needle tip 82 / 66 nm (classical 43 / 34 nm), landing
-post 123 / 398 nm (5 / 8 nm), landed lamella ~1 / 9 µm (27-91 / 21 nm). The classical
+100-103; median error SEM / FIB): needle tip 203 / 141 nm (classical 43 / 34 nm),
+landing post 125 / 191 nm (5 / 8 nm), landed lamella ~4 / 9 µm (27-91 / 21 nm). The classical
 finders are better on every target, so by default the model guides none
 (`DEFAULT_MODEL_TARGETS` is empty) and guidance is asked for by name.
 """
