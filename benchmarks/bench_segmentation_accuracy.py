@@ -49,6 +49,11 @@ def main() -> int:
     parser.add_argument(
         "--model-dir", type=Path, default=None, help="a candidate model's folder (as shipped/)"
     )
+    parser.add_argument(
+        "--flips",
+        default=None,
+        help="views averaged at test time, e.g. none or none,horizontal (default: the card's)",
+    )
     args = parser.parse_args()
     from ml.classes import class_table
     from ml.segmentation.shipped import SHIPPED_DIR, load_shipped_model
@@ -64,7 +69,9 @@ def main() -> int:
             meta = list(csv.DictReader(file))
         names = class_table().names
         n = len(names)
-        model = load_shipped_model(folder=args.model_dir or SHIPPED_DIR)
+        flips = None if args.flips is None else tuple(args.flips.split(","))
+        model = load_shipped_model(folder=args.model_dir or SHIPPED_DIR, flips=flips)
+        used = list(getattr(model.inner, "flips", ("none",)))
         total = np.zeros((n, n), np.int64)
         by_stage: dict[str, np.ndarray] = {}
         times = []
@@ -81,7 +88,7 @@ def main() -> int:
     iou, dice = scores(total)
     miou = float(np.nanmean(iou[1:]))
     print(f"{len(meta)} held-out images ({meta[0]['width_px']}x{meta[0]['height_px']}), "
-          f"median predict {np.median(times):.3f} s")  # fmt: skip
+          f"median predict {np.median(times):.3f} s, views: {', '.join(used)}")  # fmt: skip
     for k, name in enumerate(names):
         print(f"  {name:15s} IoU {iou[k]:.4f}  Dice {dice[k]:.4f}")
     print(f"mean IoU over the foreground classes: {miou:.4f} (target >= {TARGET_MIOU})")
@@ -102,6 +109,7 @@ def main() -> int:
             "mean_foreground_iou": miou,
             "target_mean_foreground_iou": TARGET_MIOU,
             "median_predict_s": float(np.median(times)),
+            "test_time_flips": used,
             "per_stage_mean_iou": stage_iou,
         }
         args.json.write_text(json.dumps(record, indent=2) + "\n")

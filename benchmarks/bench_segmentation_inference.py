@@ -46,7 +46,9 @@ def main() -> int:
         times.append(time.perf_counter() - t)
     assert prediction.mask.shape == (1024, 1536)
     q1, median, q3 = np.percentile(times, [25, 50, 75])
-    print(f"shipped model ({model.backend}, input scale {model.scale}), load {load_s:.2f} s")
+    views = ", ".join(getattr(model.inner, "flips", ("none",)))
+    print(f"shipped model ({model.backend}, input scale {model.scale}, views averaged: {views}), "
+          f"load {load_s:.2f} s")  # fmt: skip
     print(f"predict 1536x1024: median {median:.3f} s (q1 {q1:.3f}, q3 {q3:.3f}, "
           f"min {min(times):.3f}, n={len(times)}); target <= {TARGET_S} s")  # fmt: skip
     print(f"mean {statistics.fmean(times):.3f} s")

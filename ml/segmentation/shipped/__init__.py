@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from ml.segmentation.predictor import Backend, load_model
+from ml.segmentation.flip_average import FlipAveragePredictor
+from ml.segmentation.predictor import Backend, Predictor, load_model
 from ml.segmentation.scaled import ScaledPredictor
 
 SHIPPED_DIR = Path(__file__).resolve().parent
@@ -45,13 +46,22 @@ def shipped_model_path(folder: Path = SHIPPED_DIR) -> Path:
 
 
 def load_shipped_model(
-    backend: Backend | None = None, folder: Path = SHIPPED_DIR
+    backend: Backend | None = None,
+    folder: Path = SHIPPED_DIR,
+    flips: tuple[str, ...] | None = None,
 ) -> ScaledPredictor:
     """The shipped model as a predictor of full-size class masks and probabilities; every
     frame is seen at the input width it was trained at (``input_size_px``: a 768x512
-    frame at 384x256 like a 1536x1024 one), else reduced by ``input_scale``."""
+    frame at 384x256 like a 1536x1024 one), else reduced by ``input_scale``.
+
+    `flips`: the mirrored views averaged at test time (``flip_average``); by default those
+    the card's ``test_time_flips`` names, which its metrics were measured with; ``("none",)``
+    runs the model once."""
     info = shipped_info(folder)
     size = info.get("input_size_px")
     width = int(size[1]) if isinstance(size, list) and len(size) == 2 else None
-    inner = load_model(shipped_model_path(folder), backend)
-    return ScaledPredictor(inner, float(info["input_scale"]), input_width_px=width)
+    model: Predictor = load_model(shipped_model_path(folder), backend)
+    chosen = tuple(info.get("test_time_flips") or ("none",)) if flips is None else flips
+    if chosen != ("none",):
+        model = FlipAveragePredictor(model, chosen)
+    return ScaledPredictor(model, float(info["input_scale"]), input_width_px=width)

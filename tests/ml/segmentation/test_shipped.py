@@ -6,6 +6,7 @@ import numpy as np
 
 from ml.classes import class_table
 from ml.segmentation.config import load_config
+from ml.segmentation.flip_average import FlipAveragePredictor
 from ml.segmentation.predictor import detect_backend
 from ml.segmentation.shipped import (
     SHIPPED_DIR,
@@ -30,7 +31,7 @@ def test_card_says_how_it_was_made_and_what_it_reaches() -> None:
 def test_loads_from_the_package_and_predicts_full_size_masks() -> None:
     assert detect_backend(shipped_model_path()) == shipped_info()["backend"]
     model = load_shipped_model()
-    assert load_shipped_model().inner is model.inner  # loaded once per session
+    assert load_shipped_model().inner.inner is model.inner.inner  # loaded once per session
     image = np.full((256, 384), 90, np.uint8)
     image[100:140, 120:260] = 220  # a bright strip on a flat field
     prediction = model.predict(image)
@@ -49,3 +50,22 @@ def test_its_training_configs_are_valid_and_build_the_shipped_architecture() -> 
         spec = load_config(SHIPPED_DIR / name).model_spec()
         assert spec.encoder == architecture["encoder"], name
         assert list(spec.decoder_channels or []) == architecture["decoder_channels"], name
+
+
+def test_it_averages_the_flips_its_card_names_and_can_run_once() -> None:
+    flips = tuple(shipped_info()["test_time_flips"])
+    assert shipped_metrics()["test_time_flips"] == list(flips)  # measured as it runs
+    model = load_shipped_model()
+    assert isinstance(model.inner, FlipAveragePredictor) and model.inner.flips == flips
+    once = load_shipped_model(flips=("none",))
+    assert not isinstance(once.inner, FlipAveragePredictor)
+    assert once.inner is model.inner.inner  # the same loaded model underneath
+    rng = np.random.default_rng(4)
+    image = rng.integers(60, 120, (256, 384), dtype=np.uint8)
+    image[:, 150:170] = 230  # a bright vertical bar, its own mirror image
+    averaged, single = model.predict(image), once.predict(image)
+    assert averaged.mask.shape == single.mask.shape == (256, 384)
+    # the mean of the views differs from one pass (noise is not mirror-symmetric) ...
+    assert not np.allclose(averaged.probabilities, single.probabilities)
+    # ... but it is a mean of probability maps: still a distribution per pixel
+    assert np.allclose(averaged.probabilities.sum(axis=0), 1.0, atol=1e-4)
