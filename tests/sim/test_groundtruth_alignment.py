@@ -5,7 +5,7 @@ import pytest
 
 from fibsem_ophyd.sim.groundtruth import CLASS_INDEX, STAGES, TwinTruth, ViewSpec
 from fibsem_ophyd.sim.groundtruth.canvas import Canvas
-from fibsem_ophyd.sim.groundtruth.objects import draw_lamella
+from fibsem_ophyd.sim.groundtruth.objects import draw_lamella, draw_volume_block
 from fibsem_ophyd.sim.groundtruth.scene import HFW_RANGE_M
 
 FEATURE_CLASS = {
@@ -42,6 +42,37 @@ def test_lamella_mask_is_where_the_lamella_was_drawn() -> None:
     assert kp["LamellaCentre"] == pytest.approx((150.0, 100.0))
     assert kp["LamellaLeftEdge"] == pytest.approx((50.0, 100.0))
     assert kp["LamellaTopEdge"] == pytest.approx((150.0, 80.0))
+
+
+def test_the_lamella_bottom_edge_is_visible_against_the_wall_under_it() -> None:
+    """The label's lower edge is an edge in the image: the lit trench wall under the
+    lamella never has the lamella's grey (else no one, model or person, can see where
+    the lamella ends, and its bottom edge is guessed tens of pixels low)."""
+    steps = []
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        canvas = Canvas.blank(np.full((200, 300), 0.3), np.zeros((200, 300)), 50e-9, rng)
+        # 2 µm high at 50 nm/px: rows 80-119; a 4 µm lower trench: its wall from row 120
+        draw_lamella(canvas, (150.0, 100.0), 10e-6, 2e-6, 0.0, (3e-6, 4e-6))
+        face = np.median(canvas.image[100:118, 60:240])
+        wall = np.median(canvas.image[121, 60:240])  # the first row under the lamella
+        assert canvas.mask[121, 150] != CLASS_INDEX["lamella"]
+        steps.append(abs(wall - face))
+    assert min(steps) > 0.08, sorted(steps)[:5]
+    assert max(steps) > 0.2  # brighter and darker walls, a range of steps
+
+
+@pytest.mark.parametrize("behind", [0.3, 0.5, 0.7])
+def test_a_lifted_volume_block_stands_out_from_what_is_behind_it(behind: float) -> None:
+    steps = []
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        canvas = Canvas.blank(np.full((200, 300), behind), np.zeros((200, 300)), 50e-9, rng)
+        draw_volume_block(canvas, (150.0, 100.0), (8e-6, 5e-6), 0.0, None)  # 160 x 100 px
+        inside = canvas.mask == CLASS_INDEX["volume_block"]
+        assert abs(int(inside.sum()) - 160 * 100) < 400
+        steps.append(abs(float(np.median(canvas.image[inside])) - behind))
+    assert min(steps) > 0.08, sorted(steps)[:5]
 
 
 @pytest.fixture(scope="module")

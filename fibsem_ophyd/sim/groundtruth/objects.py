@@ -22,6 +22,26 @@ def _axes(angle_deg: float) -> tuple[np.ndarray, np.ndarray]:
     return np.array([np.cos(a), np.sin(a)]), np.array([-np.sin(a), np.cos(a)])
 
 
+#: the least grey-level step across an object's labelled border: a lamella's face and the
+#: lit trench wall under it, a lifted volume block and what lies behind it. These borders
+#: are real edges (a step down into a trench, a block standing clear of the specimen),
+#: visible in SEM and FIB; with no step the label's border would be invisible in the image
+#: (a model, or a person, could only guess where it runs)
+EDGE_CONTRAST = 0.12
+
+
+def _distinct_grey(
+    rng: np.random.Generator, other: float, low: float = 0.25, high: float = 1.0
+) -> float:
+    """A grey brighter or darker than `other` by ``EDGE_CONTRAST`` to 0.3, within
+    `low`-`high` (the nearer bound when neither side fits)."""
+    step = rng.uniform(EDGE_CONTRAST, 0.3)
+    options = [g for g in (other - step, other + step) if low <= g <= high]
+    if not options:
+        return high if other - low < high - other else low
+    return float(options[int(rng.integers(len(options)))])
+
+
 def draw_lamella(
     c: Canvas,
     centre_px: tuple[float, float],
@@ -37,6 +57,7 @@ def draw_lamella(
     w, h = c.px(width_m), c.px(height_m)
     ax, ay = _axes(angle_deg)
     centre = np.asarray(centre_px, float)
+    base = rng.uniform(0.45, 0.85)  # the lamella face's grey level
     if trench_m is not None:
         margin = c.px(rng.uniform(0.0, 1.5e-6))
         floor = rng.uniform(0.05, 0.3)
@@ -46,17 +67,16 @@ def draw_lamella(
             depth = np.clip(np.abs(np.arange(c.shape[0])[:, None] - t_centre[1]) / max(t, 1), 0, 1)
             grey = floor + 0.15 * depth + _texture(c, 0.0, 0.03, max(4.0, t / 3))
             c.paint(rect_polygon(tuple(t_centre), (w + 2 * margin, t), angle_deg), None, grey, True)
-            # the wall under the lamella catches the beam: a bright band on the lower side
+            # the wall under the lamella catches the beam: a band on the lower side
             if sign == 1:
                 band = max(1.5, t * rng.uniform(0.05, 0.2))
                 b_centre = centre + ay * (h / 2 + band / 2)
                 c.paint(
                     rect_polygon(tuple(b_centre), (w + 2 * margin, band), angle_deg),
                     None,
-                    rng.uniform(0.45, 0.75),
+                    _distinct_grey(rng, base),
                     True,
                 )
-    base = rng.uniform(0.45, 0.85)
     grey = _texture(c, base, rng.uniform(0.01, 0.05), max(3.0, h / 2))
     c.paint(rect_polygon(tuple(centre), (w, h), angle_deg), "lamella", grey, True)
     edge = max(1.0, h * rng.uniform(0.05, 0.2))  # the bright top edge of the coating
@@ -95,10 +115,15 @@ def draw_volume_block(
             _texture(c, floor + 0.05, 0.03, max(4.0, top / 3)),
             True,
         )
-    base = rng.uniform(0.35, 0.7)
+    poly = rect_polygon(tuple(centre), (w, h), angle_deg)
+    if undercut_m is None:  # hanging clear: it stands out from what is behind it
+        behind = c.region(poly)
+        seen = float(np.median(c.image[behind])) if behind.any() else 0.5
+        base = _distinct_grey(rng, seen, 0.3, 0.85)
+    else:  # in its trench: the dark trench around it is the contrast
+        base = rng.uniform(0.35, 0.7)
     layers = np.sin(np.arange(c.shape[0])[:, None] / max(2.0, h / rng.uniform(3, 8)))
     grey = _texture(c, base, rng.uniform(0.02, 0.06), max(3.0, h / 4)) + 0.03 * layers
-    poly = rect_polygon(tuple(centre), (w, h), angle_deg)
     c.paint(poly, "volume_block", grey, True)
     c.keypoint("VolumeBlockCentre", *centre)
     return poly
