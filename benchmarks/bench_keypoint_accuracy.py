@@ -105,10 +105,15 @@ LABEL_PART2 = 37
 
 
 def _seeds(text: str) -> tuple[int, ...]:
-    if "-" in text:
-        lo, hi = (int(v) for v in text.split("-"))
-        return tuple(range(lo, hi + 1))
-    return tuple(int(v) for v in text.split(","))
+    """Seeds from "100-103", "1,4,7" or "0-79, 120-139"."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        if "-" in part:
+            lo, hi = (int(v) for v in part.split("-"))
+            seeds.extend(range(lo, hi + 1))
+        else:
+            seeds.append(int(part))
+    return tuple(seeds)
 
 
 # ---------------------------------------------------------------- part 1: labelled views

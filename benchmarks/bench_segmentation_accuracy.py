@@ -8,6 +8,7 @@ Target (issue 10): mean foreground IoU >= 0.93.
 
 Run: .venv/bin/python benchmarks/bench_segmentation_accuracy.py [--data DIR]
      [--n-images 48] [--seeds 100-103] [--json out.json] [--model-dir DIR]
+     [--flips none,horizontal] [--input-widths 192,256]
   (without --data, the images are generated into a temporary folder first:
    python -m fibsem_ophyd.sim.groundtruth --output DIR --n-images 48 --seeds 100-103)
 """
@@ -54,9 +55,15 @@ def main() -> int:
         default=None,
         help="views averaged at test time, e.g. none or none,horizontal (default: the card's)",
     )
+    parser.add_argument(
+        "--input-widths",
+        default=None,
+        help="model input widths (px) averaged at test time, e.g. 192 or 192,256 "
+        "(default: the card's)",
+    )
     args = parser.parse_args()
     from ml.classes import class_table
-    from ml.segmentation.shipped import SHIPPED_DIR, load_shipped_model
+    from ml.segmentation.shipped import SHIPPED_DIR, averaging_setup, load_shipped_model
 
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data
@@ -70,8 +77,13 @@ def main() -> int:
         names = class_table().names
         n = len(names)
         flips = None if args.flips is None else tuple(args.flips.split(","))
-        model = load_shipped_model(folder=args.model_dir or SHIPPED_DIR, flips=flips)
-        used = list(getattr(model.inner, "flips", ("none",)))
+        widths = None
+        if args.input_widths is not None:
+            widths = [int(w) for w in args.input_widths.split(",")]
+        model = load_shipped_model(
+            folder=args.model_dir or SHIPPED_DIR, flips=flips, input_widths_px=widths
+        )
+        setup = averaging_setup(model)
         total = np.zeros((n, n), np.int64)
         by_stage: dict[str, np.ndarray] = {}
         times = []
@@ -88,7 +100,8 @@ def main() -> int:
     iou, dice = scores(total)
     miou = float(np.nanmean(iou[1:]))
     print(f"{len(meta)} held-out images ({meta[0]['width_px']}x{meta[0]['height_px']}), "
-          f"median predict {np.median(times):.3f} s, views: {', '.join(used)}")  # fmt: skip
+          f"median predict {np.median(times):.3f} s, views: {', '.join(setup['flips'])}, "
+          f"input widths (px): {setup['input_widths_px']}")  # fmt: skip
     for k, name in enumerate(names):
         print(f"  {name:15s} IoU {iou[k]:.4f}  Dice {dice[k]:.4f}")
     print(f"mean IoU over the foreground classes: {miou:.4f} (target >= {TARGET_MIOU})")
@@ -109,7 +122,8 @@ def main() -> int:
             "mean_foreground_iou": miou,
             "target_mean_foreground_iou": TARGET_MIOU,
             "median_predict_s": float(np.median(times)),
-            "test_time_flips": used,
+            "test_time_flips": setup["flips"],
+            "test_time_input_widths_px": setup["input_widths_px"],
             "per_stage_mean_iou": stage_iou,
         }
         args.json.write_text(json.dumps(record, indent=2) + "\n")

@@ -30,7 +30,7 @@ def main() -> int:
     args = parser.parse_args()
     import torch
 
-    from ml.segmentation.shipped import SHIPPED_DIR, load_shipped_model
+    from ml.segmentation.shipped import SHIPPED_DIR, averaging_setup, load_shipped_model
 
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
@@ -46,9 +46,9 @@ def main() -> int:
         times.append(time.perf_counter() - t)
     assert prediction.mask.shape == (1024, 1536)
     q1, median, q3 = np.percentile(times, [25, 50, 75])
-    views = ", ".join(getattr(model.inner, "flips", ("none",)))
-    print(f"shipped model ({model.backend}, input scale {model.scale}, views averaged: {views}), "
-          f"load {load_s:.2f} s")  # fmt: skip
+    setup = averaging_setup(model)
+    print(f"shipped model ({model.backend}, views averaged: {', '.join(setup['flips'])}, "
+          f"input widths (px): {setup['input_widths_px']}), load {load_s:.2f} s")  # fmt: skip
     print(f"predict 1536x1024: median {median:.3f} s (q1 {q1:.3f}, q3 {q3:.3f}, "
           f"min {min(times):.3f}, n={len(times)}); target <= {TARGET_S} s")  # fmt: skip
     print(f"mean {statistics.fmean(times):.3f} s")

@@ -9,8 +9,12 @@ A feature that is not there is never reported at (0, 0) or at the image centre; 
 Objects are the 8-connected regions of one class; regions smaller than ``min_area_px``
 are noise and ignored. Where a class has several regions (lamellae, landing posts), the
 one whose centroid is nearest ``near_px`` (default: the image centre) is used, and all
-lamella features come from that same lamella. The needle is the largest manipulator
-region.
+lamella features come from that same lamella. Regions under ``FRAGMENT_FRACTION`` of the
+class's largest region are not candidates: they are a model's stray fragments (a speck of
+"lamella" on a post's corner), not a second object — lamellae or posts seen together are
+of one size, and a fragment chosen because it lay nearer the centre put every lamella
+feature of the twin's landing views 400 px off (benchmarks/bench_keypoint_accuracy.py).
+The needle is the largest manipulator region.
 
 - CopperAdapterCentre, VolumeBlockCentre: region centroid.
 - Lamella features: the lamella is a rotated strip, so they come from the region's
@@ -49,6 +53,7 @@ from .mask_regions import ClassRegions
 from .needle_mask import needle_tip
 
 MIN_AREA_PX = 20
+FRAGMENT_FRACTION = 0.1
 LAMELLA_FEATURES = (
     "LamellaCentre",
     "LamellaLeftEdge",
@@ -242,7 +247,7 @@ def features_from_mask(
                 if n in LAMELLA_FEATURES:
                     out[n] = NotFound(n, why)
         else:
-            region = lam.nearest(near)
+            region = lam.nearest(near, FRAGMENT_FRACTION)
             px, left, top = lam.crop(region)
             score = _score(probabilities, LAMELLA, px, left, top)
             points = dict(zip(LAMELLA_FEATURES, _lamella_points(px, left, top), strict=True))
@@ -259,7 +264,7 @@ def features_from_mask(
             if why:
                 out[n] = NotFound(n, why)
                 continue
-            region = cls.nearest(near)
+            region = cls.nearest(near, FRAGMENT_FRACTION)
             px, left, top = cls.crop(region)
             xy = region.centroid
             if n == "LandingPost":

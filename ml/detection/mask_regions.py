@@ -102,10 +102,14 @@ class ClassRegions:
             )
         return ""
 
-    def nearest(self, point: tuple[float, float]) -> Region:
+    def nearest(self, point: tuple[float, float], min_fraction: float = 0.0) -> Region:
+        """The region whose centroid is nearest `point` among those of at least
+        `min_fraction` of the largest region's area (smaller ones: fragments)."""
         px, py = point
+        floor = min_fraction * max(r.area_px for r in self.regions)
         return min(
-            self.regions, key=lambda r: (r.centroid[0] - px) ** 2 + (r.centroid[1] - py) ** 2
+            (r for r in self.regions if r.area_px >= floor),
+            key=lambda r: (r.centroid[0] - px) ** 2 + (r.centroid[1] - py) ** 2,
         )
 
     def largest(self) -> Region:

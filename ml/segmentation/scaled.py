@@ -23,6 +23,27 @@ from ml.segmentation.predictor import Prediction, Predictor
 from ml.segmentation.preprocess import to_unit_float
 
 
+def shrink(unit: np.ndarray, scale: float) -> np.ndarray:
+    """`unit` (H, W float) resized by `scale` (area-averaged down, linear up); itself when
+    the size does not change."""
+    height, width = unit.shape
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if size == (width, height):
+        return unit
+    return cv2.resize(unit, size, interpolation=cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR)
+
+
+def resize_probabilities(probabilities: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(C, h, w) class probabilities interpolated (bilinear) to `size` = (width, height)."""
+    if (probabilities.shape[2], probabilities.shape[1]) == size:
+        return probabilities
+    channels_last = np.ascontiguousarray(probabilities.transpose(1, 2, 0))
+    resized = cv2.resize(channels_last, size, interpolation=cv2.INTER_LINEAR)
+    if resized.ndim == 2:  # cv2 drops a single channel axis
+        resized = resized[:, :, None]
+    return np.ascontiguousarray(resized.transpose(2, 0, 1))
+
+
 class ScaledPredictor:
     def __init__(self, inner: Predictor, scale: float, input_width_px: int | None = None) -> None:
         if not 0.0 < scale <= 1.0:
@@ -41,15 +62,8 @@ class ScaledPredictor:
         unit = to_unit_float(image)
         height, width = unit.shape
         scale = self.scale if self.input_width_px is None else self.input_width_px / width
-        small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        if small_size == (width, height):
+        small = shrink(unit, scale)
+        if small is unit:
             return self.inner.predict(unit)
-        shrink = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
-        small = cv2.resize(unit, small_size, interpolation=shrink)
-        probabilities = self.inner.predict(small).probabilities  # (C, h, w)
-        channels_last = np.ascontiguousarray(probabilities.transpose(1, 2, 0))
-        full = cv2.resize(channels_last, (width, height), interpolation=cv2.INTER_LINEAR)
-        if full.ndim == 2:  # cv2 drops a single channel axis
-            full = full[:, :, None]
-        mask = full.argmax(axis=2)
-        return Prediction(mask, np.ascontiguousarray(full.transpose(2, 0, 1)))
+        full = resize_probabilities(self.inner.predict(small).probabilities, (width, height))
+        return Prediction(full.argmax(axis=0), full)

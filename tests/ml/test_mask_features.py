@@ -83,6 +83,20 @@ def test_nearest_lamella_to_a_point_and_all_lamella_features_from_it():
     assert _xy(near["LamellaBottomEdge"]) == pytest.approx((20.0, 19.0))
 
 
+def test_a_fragment_nearer_the_centre_is_not_taken_for_the_lamella():
+    mask = np.zeros((H, W), np.uint8)
+    _box(mask, 10, 10, 12, 60, LAMELLA)  # the lamella, 720 px, far from the centre
+    _box(mask, 48, 78, 5, 6, LAMELLA)  # a 30-px speck at the centre: under a tenth of it
+    _box(mask, 70, 120, 6, 6, LANDING_POST)  # a post fragment by the centre ...
+    _box(mask, 80, 0, 20, 40, LANDING_POST)  # ... and the post, entering from the border
+    found = features_from_mask(mask, PS)
+    assert _xy(found["LamellaCentre"]) == pytest.approx((39.5, 15.5))
+    assert _xy(found["LamellaBottomEdge"]) == pytest.approx((39.5, 21.5), abs=0.6)
+    assert _xy(found["LandingPost"])[0] < 40  # the post, not the fragment at x = 122.5
+    _box(mask, 46, 70, 8, 20, LAMELLA)  # now a real second lamella (160 px) at the centre
+    assert _xy(features_from_mask(mask, PS)["LamellaCentre"]) == pytest.approx((79.5, 49.5))
+
+
 def test_centroid_features_and_scores_from_probabilities():
     mask = np.zeros((H, W), np.uint8)
     _box(mask, 5, 5, 10, 10, COPPER_ADAPTOR)

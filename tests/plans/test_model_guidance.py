@@ -12,8 +12,12 @@ import pytest
 
 from fibsem_ophyd.geometry import chamber_to_image
 from ml.detection.model_keypoints import ModelKeypoints, file_sha256
-from ml.segmentation.scaled import ScaledPredictor
-from ml.segmentation.shipped import load_shipped_model, shipped_model_path
+from ml.segmentation.shipped import (
+    averaging_setup,
+    load_shipped_model,
+    shipped_info,
+    shipped_model_path,
+)
 from plans.manipulator import ManipulatorCalibrationFailed, calibrate_manipulator
 from plans.site_finding import centre_in_beam
 from plans.stubs import call
@@ -181,8 +185,13 @@ def test_a_session_guided_by_its_keypoint_model():
     try:
         m = session.microscope
         model_id = file_sha256(path)
-        # run as trained: every frame reduced to the model's input size
-        assert isinstance(m.sem_keypoints.source.predictor, ScaledPredictor)
+        # run as measured: every frame reduced to the card's input widths, views averaged
+        setup = averaging_setup(m.sem_keypoints.source.predictor)
+        info = shipped_info()
+        assert setup["input_widths_px"] == list(
+            info.get("test_time_input_widths_px") or [info["input_size_px"][1]]
+        )
+        assert setup["flips"] == list(info.get("test_time_flips") or ["none"])
         assert m.sem_keypoints is not None
         assert _value(session, m.sem_keypoints.model_id) == model_id
         for features in (m.sem_features, m.fib_features):

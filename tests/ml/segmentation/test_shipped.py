@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from ml.classes import class_table
 from ml.segmentation.config import load_config
 from ml.segmentation.flip_average import FlipAveragePredictor
 from ml.segmentation.predictor import detect_backend
+from ml.segmentation.scaled import ScaledPredictor
 from ml.segmentation.shipped import (
     SHIPPED_DIR,
+    averaging_setup,
     load_shipped_model,
     shipped_info,
     shipped_metrics,
@@ -69,3 +72,26 @@ def test_it_averages_the_flips_its_card_names_and_can_run_once() -> None:
     assert not np.allclose(averaged.probabilities, single.probabilities)
     # ... but it is a mean of probability maps: still a distribution per pixel
     assert np.allclose(averaged.probabilities.sum(axis=0), 1.0, atol=1e-4)
+
+
+def test_it_averages_the_input_widths_its_card_names_and_can_run_at_one() -> None:
+    info = shipped_info()
+    training_width = int(info["input_size_px"][1])
+    widths = list(info.get("test_time_input_widths_px") or [training_width])
+    assert shipped_metrics()["test_time_input_widths_px"] == widths  # measured as it runs
+    model = load_shipped_model()
+    assert averaging_setup(model)["input_widths_px"] == widths
+    one = load_shipped_model(input_widths_px=[training_width])
+    assert isinstance(one, ScaledPredictor) and one.input_width_px == training_width
+    assert one.inner.inner is model.inner.inner  # the same loaded model underneath
+    assert averaging_setup(one)["flips"] == averaging_setup(model)["flips"]
+    rng = np.random.default_rng(5)
+    image = rng.integers(60, 120, (512, 768), dtype=np.uint8)
+    image[200:260, 100:600] = 220
+    averaged, single = model.predict(image), one.predict(image)
+    assert averaged.mask.shape == single.mask.shape == (512, 768)
+    assert np.allclose(averaged.probabilities.sum(axis=0), 1.0, atol=1e-4)
+    if len(widths) > 1:  # the mean of the scales is not the training width's answer
+        assert not np.allclose(averaged.probabilities, single.probabilities)
+    with pytest.raises(ValueError, match="input_widths_px"):
+        load_shipped_model(input_widths_px=[])
