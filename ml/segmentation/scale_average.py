@@ -1,6 +1,6 @@
 """Test-time scale averaging: the model sees the frame reduced to several input widths,
-and the class probabilities of every scale (brought back to the full frame) are averaged
-before the argmax.
+and the class probabilities of every scale (brought to one grid) are averaged before the
+argmax.
 
 A model trained with rotation and blur augmentation tolerates a few percent of scale; seen
 a little larger, thin objects (a polished lamella, the volume block's faint edge under the
@@ -28,7 +28,7 @@ class ScaleAveragePredictor:
     to the widest input's grid and averaged there; the mean alone is interpolated to the
     full frame (one full-size resize and argmax, not one per width)."""
 
-    def __init__(self, inner: Predictor, scale: float, input_widths_px: Sequence[int]) -> None:
+    def __init__(self, inner: Predictor, input_widths_px: Sequence[int]) -> None:
         widths = list(input_widths_px)
         if (
             not widths
@@ -38,10 +38,7 @@ class ScaleAveragePredictor:
             raise ValueError(
                 f"input_widths_px must be distinct integers >= 8, got {list(input_widths_px)!r}"
             )
-        if not 0.0 < scale <= 1.0:
-            raise ValueError(f"scale must be in (0, 1], got {scale}")
         self.inner = inner
-        self.scale = scale
         self.input_widths_px = tuple(widths)
         self.backend = inner.backend
         self.num_classes = inner.num_classes

@@ -34,7 +34,7 @@ def _distinct_grey(
     rng: np.random.Generator, other: float, low: float = 0.25, high: float = 1.0
 ) -> float:
     """A grey brighter or darker than `other` by ``EDGE_CONTRAST`` to 0.3, within
-    `low`-`high` (the nearer bound when neither side fits)."""
+    `low`-`high` (the bound farther from `other` when neither side fits)."""
     step = rng.uniform(EDGE_CONTRAST, 0.3)
     options = [g for g in (other - step, other + step) if low <= g <= high]
     if not options:

@@ -78,7 +78,7 @@ def load_shipped_model(
     else:
         widths = list(input_widths_px)
     if len(widths) > 1 or (input_widths_px is not None and not widths):
-        return ScaleAveragePredictor(model, scale, widths)
+        return ScaleAveragePredictor(model, widths)
     return ScaledPredictor(model, scale, input_width_px=widths[0] if widths else None)
 
 

@@ -43,7 +43,7 @@ def test_the_model_sees_every_width_and_the_mask_is_full_size() -> None:
     image = np.zeros((256, 384), np.uint8)
     image[96:160, 120:280] = 255  # a bright block, well inside the frame
     inner = _Threshold()
-    prediction = ScaleAveragePredictor(inner, 0.25, [96, 128]).predict(image)
+    prediction = ScaleAveragePredictor(inner, [96, 128]).predict(image)
     assert sorted(inner.shapes) == [(64, 96), (85, 128)]  # each width, aspect kept
     assert prediction.mask.shape == (256, 384)
     assert prediction.probabilities.shape == (2, 256, 384)
@@ -56,21 +56,21 @@ def test_the_model_sees_every_width_and_the_mask_is_full_size() -> None:
 
 def test_the_scales_are_averaged_not_one_of_them_kept() -> None:
     image = np.full((256, 384), 100, np.uint8)
-    wide_only = ScaleAveragePredictor(_WidthDependent(), 0.25, [128, 160]).predict(image)
+    wide_only = ScaleAveragePredictor(_WidthDependent(), [128, 160]).predict(image)
     assert wide_only.mask.all()  # 0.8 at both widths
-    both = ScaleAveragePredictor(_WidthDependent(), 0.25, [96, 128]).predict(image)
+    both = ScaleAveragePredictor(_WidthDependent(), [96, 128]).predict(image)
     assert np.allclose(both.probabilities[1], 0.45, atol=1e-5)  # (0.1 + 0.8) / 2
     assert not both.mask.any()  # so class 0 wins, which neither order of "last" would give
-    reversed_order = ScaleAveragePredictor(_WidthDependent(), 0.25, [128, 96]).predict(image)
+    reversed_order = ScaleAveragePredictor(_WidthDependent(), [128, 96]).predict(image)
     assert np.array_equal(reversed_order.probabilities, both.probabilities)
 
 
 @pytest.mark.parametrize("widths", [[], [96, 96], [0], [96, 4], [True, 96], [96.5]])
 def test_bad_widths_are_refused_naming_the_field(widths: list) -> None:
     with pytest.raises(ValueError, match="input_widths_px"):
-        ScaleAveragePredictor(_Threshold(), 0.25, widths)
+        ScaleAveragePredictor(_Threshold(), widths)
 
 
 def test_colour_images_are_refused() -> None:
     with pytest.raises(ValueError, match="2-D greyscale"):
-        ScaleAveragePredictor(_Threshold(), 0.25, [96, 128]).predict(np.zeros((64, 96, 3)))
+        ScaleAveragePredictor(_Threshold(), [96, 128]).predict(np.zeros((64, 96, 3)))
