@@ -49,11 +49,14 @@ from ml.classes import COPPER_ADAPTOR, LAMELLA, LANDING_POST, MANIPULATOR, VOLUM
 from ml.layout import FEATURES
 
 from .keypoints import Keypoint
+from .lamella_edges import LamellaBox, bottom_edge_offset, unit_grey
 from .mask_regions import ClassRegions
 from .needle_mask import needle_tip
 
 MIN_AREA_PX = 20
 FRAGMENT_FRACTION = 0.1
+ADAPTOR_REACH_PX = 30  # needle pixels this near its tip are its end ...
+ADAPTOR_GAP_PX = 6  # ... which touches an adaptor this near
 LAMELLA_FEATURES = (
     "LamellaCentre",
     "LamellaLeftEdge",
@@ -148,15 +151,50 @@ def _box_axes(region_px: np.ndarray, left: int, top: int):
     return centre, ax, ay, half_x, half_y
 
 
-def _lamella_points(region_px: np.ndarray, left: int, top: int):
-    """(centre, left, right, top, bottom) points (col, row) of one lamella region: the
-    centre of its rotated box and the midpoints of the box's sides (a lamella is a
-    rotated strip: a region's centroid or its row through the centroid would move with
-    holes, occlusions and rotation)."""
+def _lamella_box(region_px: np.ndarray, left: int, top: int) -> LamellaBox:
     centre, ax, ay, half_x, half_y = _box_axes(region_px, left, top)
-    points = (centre, centre - ax * half_x, centre + ax * half_x,
-              centre - ay * half_y, centre + ay * half_y)  # fmt: skip
-    return tuple((float(p[0]), float(p[1])) for p in points)
+    return LamellaBox(centre, ax, ay, half_x, half_y)
+
+
+def _with_bottom(box: LamellaBox, bottom_px: float) -> LamellaBox:
+    """The box with its top edge kept and its bottom edge ``bottom_px`` below its centre."""
+    half_h = (bottom_px + box.half_height_px) / 2
+    centre = box.centre + box.across * (bottom_px - box.half_height_px) / 2
+    return LamellaBox(centre, box.along, box.across, box.half_length_px, half_h)
+
+
+def _lamella_points(box: LamellaBox) -> dict[str, tuple[float, float]]:
+    """The lamella features (col, row) of a lamella's box: its centre and the midpoints
+    of its sides (a lamella is a rotated strip: a region's centroid or its row through
+    the centroid would move with holes, occlusions and rotation)."""
+    c, ax, ay = box.centre, box.along, box.across
+    hx, hy = box.half_length_px, box.half_height_px
+    points = (c, c - ax * hx, c + ax * hx, c - ay * hy, c + ay * hy)
+    return {n: (float(p[0]), float(p[1])) for n, p in zip(LAMELLA_FEATURES, points, strict=True)}
+
+
+def _cut_edges(
+    region_px: np.ndarray, left: int, top: int, shape: tuple[int, int], box: LamellaBox
+) -> dict[str, str]:
+    """The edges of a lamella that runs past the image's border, with the reason: the
+    mask ends there because the image does, and the box's side is the border, not the
+    lamella's edge. A region counts as cut where it covers at least a quarter of its box's
+    height (length) of the left or right (top or bottom) border column (row): a corner
+    that only grazes the border is not a cut."""
+    h, w = shape
+    rh, rw = region_px.shape
+    ends = max(2.0, box.half_height_px / 2)
+    sides = max(2.0, box.half_length_px / 2)
+    out: dict[str, str] = {}
+    for name, touches, count, need, border in (
+        ("LamellaLeftEdge", left == 0, region_px[:, 0], ends, "left"),
+        ("LamellaRightEdge", left + rw == w, region_px[:, -1], ends, "right"),
+        ("LamellaTopEdge", top == 0, region_px[0], sides, "top"),
+        ("LamellaBottomEdge", top + rh == h, region_px[-1], sides, "bottom"),
+    ):
+        if touches and int(count.sum()) >= need:
+            out[name] = f"the lamella runs past the image's {border} border: edge not in view"
+    return out
 
 
 def _post_point(
@@ -188,6 +226,26 @@ def _post_point(
     return float(end[0]), float(end[1])
 
 
+def _hidden_by_adaptor(mask: np.ndarray, tip: tuple[float, float]) -> bool:
+    """Whether the needle's end found at ``tip`` touches the copper adaptor: a needle
+    attached to an adaptor ends behind it, and its region's end is the adaptor's edge,
+    not the tip. Touching: a copper adaptor pixel within ``ADAPTOR_GAP_PX`` of a needle
+    pixel within ``ADAPTOR_REACH_PX`` of the tip."""
+    h, w = mask.shape
+    reach, gap = ADAPTOR_REACH_PX, ADAPTOR_GAP_PX
+    c0, c1 = max(0, int(tip[0] - reach - gap)), min(w, int(tip[0] + reach + gap) + 1)
+    r0, r1 = max(0, int(tip[1] - reach - gap)), min(h, int(tip[1] + reach + gap) + 1)
+    window = mask[r0:r1, c0:c1]
+    adaptor = window == COPPER_ADAPTOR
+    if not adaptor.any():
+        return False
+    rows, cols = np.mgrid[r0:r1, c0:c1]
+    near_tip = (cols - tip[0]) ** 2 + (rows - tip[1]) ** 2 <= reach**2
+    end = ((window == MANIPULATOR) & near_tip).view(np.uint8)
+    grown = cv2.dilate(end, np.ones((2 * gap + 1, 2 * gap + 1), np.uint8))
+    return bool((grown.view(bool) & adaptor).any())
+
+
 def features_from_mask(
     mask: np.ndarray,
     pixel_size_m: float,
@@ -195,10 +253,12 @@ def features_from_mask(
     near_px: tuple[float, float] | None = None,
     probabilities: np.ndarray | None = None,
     min_area_px: int = MIN_AREA_PX,
+    image: np.ndarray | None = None,
 ) -> MaskFeatures:
     """Each of ``features`` from a (H, W) class-index mask; ``near_px`` (col, row) picks
     among several lamellae/posts (default: the image centre); ``probabilities`` (C, H, W)
-    gives the scores."""
+    gives the scores; ``image``, the (H, W) grey frame the mask is of, gives the lamella's
+    bottom edge at full resolution (lamella_edges.py)."""
     mask = np.asarray(mask)
     if mask.ndim != 2:
         raise ValueError(f"mask must be 2-D (rows, cols), got shape {mask.shape}")
@@ -217,6 +277,8 @@ def features_from_mask(
         raise ValueError(
             f"probabilities must be (classes, {h}, {w}), got shape {probabilities.shape}"
         )
+    if image is not None and np.shape(image) != mask.shape:
+        raise ValueError(f"image must be the mask's shape {mask.shape}, got {np.shape(image)}")
     centre = ((w - 1) / 2.0, (h - 1) / 2.0)
     near = centre if near_px is None else (float(near_px[0]), float(near_px[1]))
     if not all(np.isfinite(near)):
@@ -250,9 +312,17 @@ def features_from_mask(
             region = lam.nearest(near, FRAGMENT_FRACTION)
             px, left, top = lam.crop(region)
             score = _score(probabilities, LAMELLA, px, left, top)
-            points = dict(zip(LAMELLA_FEATURES, _lamella_points(px, left, top), strict=True))
+            box = _lamella_box(px, left, top)
+            cut = _cut_edges(px, left, top, (h, w), box)
+            if image is not None and "LamellaBottomEdge" not in cut:
+                bottom = bottom_edge_offset(unit_grey(image), box)
+                if bottom is not None:
+                    box = _with_bottom(box, bottom)
+            points = _lamella_points(box)
             for n in names:
-                if n in points:
+                if n in cut:
+                    out[n] = NotFound(n, cut[n])
+                elif n in points:
                     found(n, points[n], score)
     for n in names:
         if n == "ImageCentre":
@@ -277,9 +347,9 @@ def features_from_mask(
                 out[n] = NotFound(n, why)
                 continue
             px, left, top = needle.crop(needle.largest())
-            found(
-                n,
-                needle_tip(px, left, top, (h, w)),
-                _score(probabilities, MANIPULATOR, px, left, top),
-            )
+            tip = needle_tip(px, left, top, (h, w))
+            if _hidden_by_adaptor(mask, tip):
+                out[n] = NotFound(n, "the needle ends at the copper adaptor: its tip is behind it")
+                continue
+            found(n, tip, _score(probabilities, MANIPULATOR, px, left, top))
     return MaskFeatures({n: out[n] for n in names}, (h, w), float(pixel_size_m))

@@ -6,6 +6,12 @@
 feature, ``(x_px, y_px, score)`` or the reason it was not found. ``detect`` gives the
 full ``MaskFeatures`` (with metres) for code that is not a device.
 
+Two looks at full resolution follow the model's mask (benchmarks/bench_keypoint_accuracy.py
+gives the figures): the lamella's bottom edge is taken from the frame itself
+(lamella_edges.py), and the needle tip from a second prediction on the part of the frame
+around it, ``tip_zoom`` times larger (needle_zoom.py): at 1/8 scale the needle's thin end
+is lost, and the tip found lies 10-25 px back along the shaft.
+
 The model's identity is the SHA-256 of its file: the same weights give the same id
 whatever the file is called, and a retrained model a different one.
 """
@@ -22,6 +28,7 @@ import numpy as np
 from ml.layout import FEATURES
 
 from .mask_features import MIN_AREA_PX, MaskFeatures, NotFound, features_from_mask
+from .needle_zoom import TIP_ZOOM, zoomed_tip
 
 if TYPE_CHECKING:  # ml.segmentation needs torch: imported only where a model is loaded
     from ml.segmentation.predictor import Predictor
@@ -45,6 +52,7 @@ class ModelKeypoints:
         model_id: str,
         features: Iterable[str] = FEATURES,
         min_area_px: int = MIN_AREA_PX,
+        tip_zoom: float = TIP_ZOOM,
     ) -> None:
         self.predictor = predictor
         self.model_id = model_id
@@ -53,6 +61,9 @@ class ModelKeypoints:
         if unknown:
             raise ValueError(f"unknown features {unknown}; known: {', '.join(FEATURES)}")
         self.min_area_px = min_area_px
+        if isinstance(tip_zoom, bool) or not (np.isfinite(tip_zoom) and tip_zoom >= 1):
+            raise ValueError(f"tip_zoom must be >= 1 (1: no second look), got {tip_zoom!r}")
+        self.tip_zoom = float(tip_zoom)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, **kwargs: object) -> ModelKeypoints:
@@ -65,14 +76,18 @@ class ModelKeypoints:
         self, image: np.ndarray, pixel_size_m: float, near_px: tuple[float, float] | None = None
     ) -> MaskFeatures:
         prediction = self.predictor.predict(image)
-        return features_from_mask(
+        found = features_from_mask(
             prediction.mask,
             pixel_size_m,
             self.features,
             near_px=near_px,
             probabilities=prediction.probabilities,
             min_area_px=self.min_area_px,
+            image=image,
         )
+        if self.tip_zoom > 1 and "NeedleTip" in found.found():
+            found = zoomed_tip(self.predictor, image, found, self.tip_zoom, self.min_area_px)
+        return found
 
     def __call__(
         self, image: np.ndarray, pixel_size_m: float, near_px: tuple[float, float] | None

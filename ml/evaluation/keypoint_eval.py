@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from ml.detection.mask_features import LAMELLA_FEATURES, MaskFeatures, NotFound, features_from_mask
-from ml.detection.model_keypoints import file_sha256
+from ml.detection.mask_features import LAMELLA_FEATURES, MaskFeatures, NotFound
+from ml.detection.model_keypoints import ModelKeypoints, file_sha256
 from ml.layout import FEATURES
 
 from .keypoint_config import KeypointEvalConfig
@@ -175,17 +175,19 @@ def predict_rows(
         images[name] = image
     rows: list[PredictionRow] = []
     for checkpoint in config.checkpoints:
-        predictor = load(checkpoint)
         model_id = file_sha256(checkpoint)
+        # the features as the workflows take them: the mask, then its full-resolution looks
+        keypoints = ModelKeypoints(
+            load(checkpoint),  # type: ignore[arg-type]
+            model_id,
+            features,
+            min_area_px=config.min_area_px,
+        )
         for name, image in images.items():
             pixel_size_m = sizes.get(name, math.nan)
-            prediction = predictor.predict(image)  # type: ignore[attr-defined]
-            found = features_from_mask(
-                prediction.mask,
+            found = keypoints.detect(
+                image,
                 pixel_size_m if math.isfinite(pixel_size_m) else 1.0,  # pixels only
-                features,
-                probabilities=prediction.probabilities,
-                min_area_px=config.min_area_px,
             )
             truth = choose_truth(by_image[name], image.shape)
             rows += _rows_for_image(

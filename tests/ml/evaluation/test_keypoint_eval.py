@@ -45,7 +45,9 @@ class Prediction:
 
 
 class ShiftedPredictor:
-    """Predicts the image's true mask moved right by `shift_px` (a known error)."""
+    """Predicts the image's true mask moved right by `shift_px` (a known error). Each
+    pixel's value says which image it is of and where (``_pixel_codes``), so a window of
+    an image (the needle tip's second look) gets the same window of the mask."""
 
     backend = "test"
     num_classes = 6
@@ -54,11 +56,22 @@ class ShiftedPredictor:
         self.masks, self.shift_px = masks, shift_px
 
     def predict(self, image: np.ndarray) -> Prediction:
-        mask = np.roll(self.masks[int(image[0, 0])], self.shift_px, axis=1)
+        which, at = divmod(int(image[0, 0]), CODES_PER_IMAGE)
+        top, left = divmod(at, W)
+        mask = np.roll(self.masks[which], self.shift_px, axis=1)
         if self.shift_px > 0:
             mask[:, : self.shift_px] = 0
+        mask = mask[top : top + image.shape[0], left : left + image.shape[1]]
         probs = np.eye(6, dtype=np.float32)[mask].transpose(2, 0, 1)
         return Prediction(mask, probs)
+
+
+CODES_PER_IMAGE = 10_000  # > H * W
+
+
+def _pixel_codes(which: int) -> np.ndarray:
+    """A uint16 image whose pixels say which image they are of, and where."""
+    return (which * CODES_PER_IMAGE + np.arange(H * W).reshape(H, W)).astype(np.uint16)
 
 
 @pytest.fixture
@@ -69,7 +82,7 @@ def dataset(tmp_path: Path) -> tuple[Path, dict[int, np.ndarray]]:
     rows = []
     for i in range(3):
         masks[i] = _mask(i)
-        image = np.full((H, W), i, np.uint8)  # its grey level says which mask it is
+        image = _pixel_codes(i)
         tifffile.imwrite(root / "images" / f"img{i}.tif", image)
         truth = features_from_mask(masks[i], PIXEL_SIZE_M, FEATS)
         for name, result in truth.found().items():
