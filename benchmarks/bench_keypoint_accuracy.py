@@ -7,6 +7,8 @@ feature: images where it is truly there, % found, % within 25 px and 10 px, medi
 error in px and nm, and false detections (found where it is not). With several
 instances the truth is the one nearest the image centre, as the model's features are
 taken (ml/evaluation). Targets (issue 11): >= 95 % within 25 px, >= 85 % within 10 px.
+The features are the workflows' (``ModelKeypoints.detect``): the mask, the lamella's
+bottom edge from the frame, the needle tip's second look (``--tip-zoom 1``: without it).
 
 Part 2 — the twin's own workflow frames (``TwinWorld.render``), as the workflows'
 FeatureDetectors see them, the true position from the twin's geometry: the needle tip
@@ -16,6 +18,7 @@ model feature vs classical finder (``profiles/detectors.py``). Which of them gui
 each target is decided from this table (profiles/guidance.py).
 
     nice -n 10 .venv/bin/python benchmarks/bench_keypoint_accuracy.py [--views 48] [--seeds 100-103]
+        [--part 1|2|both] [--tip-zoom 2]
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from fibsem_ophyd.sim.projection import (
 from ml.detection import find_landed_lamella, find_landing_post, find_needle_tip
 from ml.detection.mask_features import LAMELLA_FEATURES, FoundFeature
 from ml.detection.model_keypoints import ModelKeypoints, file_sha256
+from ml.detection.needle_zoom import TIP_ZOOM
 from ml.layout import FEATURES
 from ml.segmentation.shipped import (
     SHIPPED_DIR,
@@ -368,6 +372,12 @@ def main() -> None:
     parser.add_argument(
         "--model-dir", type=Path, default=SHIPPED_DIR, help="a candidate model (as shipped/)"
     )
+    parser.add_argument(
+        "--tip-zoom",
+        type=float,
+        default=TIP_ZOOM,
+        help="the needle tip's second look (ml/detection/needle_zoom.py; 1: none)",
+    )
     args = parser.parse_args()
     seeds = _seeds(args.seeds)
     train_seeds = str(shipped_info(args.model_dir).get("train_seeds") or "")
@@ -375,8 +385,10 @@ def main() -> None:
     if trained & set(seeds):
         print(f"warning: seeds {sorted(trained & set(seeds))} trained the model; not held out")
     path = shipped_model_path(args.model_dir)
-    model = ModelKeypoints(load_shipped_model(folder=args.model_dir), file_sha256(path))
-    print(f"shipped model {path.name} {model.model_id}")
+    model = ModelKeypoints(
+        load_shipped_model(folder=args.model_dir), file_sha256(path), tip_zoom=args.tip_zoom
+    )
+    print(f"shipped model {path.name} {model.model_id}, tip zoom {model.tip_zoom:g}")
     if args.part in ("1", "both"):
         labelled_views(model, seeds, args.views)
     if args.part in ("2", "both"):

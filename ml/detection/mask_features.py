@@ -22,8 +22,12 @@ The needle is the largest manipulator region.
   midpoints of its sides across the axis nearer the image's x, LamellaTop/BottomEdge
   those of its sides along it. A hole or an occluded part inside the strip, or a tilt,
   does not move them (a centroid, or the row through it, would). Row 0 is the top of
-  the image, so the top edge has the smaller row. A lamella cut by the image's border
-  gives the box of what is in view.
+  the image, so the top edge has the smaller row. A lamella running past the image's
+  border gives the box of what is in view, and the edge on that border is not found
+  (the box's side there is the border, not the lamella's edge); its centre is then the
+  middle of the part in view. Given the frame (``image``), the bottom edge is taken from
+  it at full resolution (lamella_edges.py: the model's mask runs into what lies under the
+  lamella), the top edge kept, and the centre and side midpoints follow.
 - LandingPost: where a lamella lands. A post seen from the side enters the image from a
   border (it runs from its top past the frame's edge): the middle of its far end; a
   post seen from above lies inside the image: its centroid.
@@ -31,7 +35,10 @@ The needle is the largest manipulator region.
   tapering to a rounded tip); the tip is the centre of its rounded end: past the
   region's point farthest from where it enters, the point deepest inside the region
   (distance transform) for its distance behind that apex. A needle region that touches
-  no border has its tip at the narrower end of its long axis.
+  no border has its tip at the narrower end of its long axis. A needle whose end touches
+  the copper adaptor is attached to it and ends behind it: its tip is not found (the
+  region's end there is the adaptor's edge; the twin's lift-out views gave one false tip
+  in every such view before).
 
 Score: the model's mean probability for the class over the region when probabilities
 are given, else 1.0 (a mask alone carries no confidence).
