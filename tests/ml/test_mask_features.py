@@ -247,19 +247,32 @@ def test_an_occluded_part_of_the_lamella_does_not_move_its_centre():
     assert _xy(f["LamellaLeftEdge"]) == pytest.approx((30.0, 25.0), abs=0.51)
 
 
+def test_a_post_seen_from_the_side_lands_at_the_middle_of_its_top():
+    """A post seen from the side stands on the grid: it enters from the lower border."""
+    mask = np.zeros((H, W), np.uint8)
+    _box(mask, 60, 70, 40, 20, LANDING_POST)
+    f = features_from_mask(mask, PS, ["LandingPost"])
+    assert _xy(f["LandingPost"]) == pytest.approx((79.5, 60.0), abs=0.51)
+
+
 @pytest.mark.parametrize(
-    ("box", "expected"),
+    "box",
     [
-        ((60, 70, 40, 20), (79.5, 60.0)),  # enters from the bottom: the middle of its top
-        ((30, 0, 20, 50), (49.0, 39.5)),  # enters from the left: the middle of its right end
-        ((0, 100, 30, 20), (109.5, 29.0)),  # hangs from the top: the middle of its bottom
+        (30, 0, 20, 50),  # cut by the left border
+        (0, 100, 30, 20),  # cut by the top border
+        (40, 130, 20, 30),  # cut by the right border
+        (30, 60, 20, 40),  # all in view
     ],
 )
-def test_a_post_entering_from_a_border_lands_at_the_middle_of_its_far_end(box, expected):
+def test_a_post_seen_from_above_lands_at_its_centroid(box):
+    """A pad seen from above, also where a border other than the lower one cuts it: the
+    middle of what is in view, not its far end."""
     mask = np.zeros((H, W), np.uint8)
     _box(mask, *box, LANDING_POST)
+    top, left, height, width = box
     f = features_from_mask(mask, PS, ["LandingPost"])
-    assert _xy(f["LandingPost"]) == pytest.approx(expected, abs=0.51)
+    expected = (left + (width - 1) / 2, top + (height - 1) / 2)
+    assert _xy(f["LandingPost"]) == pytest.approx(expected, abs=0.01)
 
 
 def test_a_lamella_running_past_the_border_has_no_edge_there():
