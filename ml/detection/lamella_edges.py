@@ -50,31 +50,41 @@ class LamellaBox:
     half_height_px: float
 
 
-def unit_grey(image: np.ndarray) -> np.ndarray:
-    """The image as float32 grey in 0..1 of its type's full scale (a float image: of
-    its own range)."""
+def unit_grey(image: np.ndarray, window: tuple[slice, slice] | None = None) -> np.ndarray:
+    """The image, or its ``window`` (rows, cols), as float32 grey in 0..1 of the image
+    type's full scale (a float image: of the whole image's range). Only the window is
+    converted: the profile needs a few thousand of a frame's 1.5 million pixels."""
     image = np.asarray(image)
     if image.ndim != 2:
         raise ValueError(f"image must be 2-D grey (rows, cols), got shape {image.shape}")
+    part = image if window is None else image[window]
     if np.issubdtype(image.dtype, np.integer):
         info = np.iinfo(image.dtype)
-        return ((image.astype(np.float32) - info.min) / float(info.max - info.min)).astype(
-            np.float32
-        )
-    grey = image.astype(np.float32)
-    lo, hi = float(np.nanmin(grey)), float(np.nanmax(grey))
-    return (grey - lo) / (hi - lo) if hi > lo else np.zeros_like(grey)
+        lo, span = float(info.min), float(info.max - info.min)
+    else:
+        lo = float(np.nanmin(image))
+        span = float(np.nanmax(image)) - lo
+        if not span > 0:
+            return np.zeros(part.shape, np.float32)
+    return ((part.astype(np.float32) - lo) / span).astype(np.float32)
 
 
-def _sample(grey: np.ndarray, box: LamellaBox, along_px: np.ndarray, across_px: np.ndarray):
-    """``grey`` at ``centre + u * along + v * across`` for every (v, u): rows are v."""
+def _sample(image: np.ndarray, box: LamellaBox, along_px: np.ndarray, across_px: np.ndarray):
+    """The image's grey (``unit_grey``) at ``centre + u * along + v * across`` for every
+    (v, u), rows are v; NaN outside the image."""
     u, v = np.meshgrid(along_px, across_px)
     cols = box.centre[0] + u * box.along[0] + v * box.across[0]
     rows = box.centre[1] + u * box.along[1] + v * box.across[1]
+    h, w = np.shape(image)
+    c0, c1 = max(int(np.floor(cols.min())) - 1, 0), min(int(np.ceil(cols.max())) + 2, w)
+    r0, r1 = max(int(np.floor(rows.min())) - 1, 0), min(int(np.ceil(rows.max())) + 2, h)
+    if c1 <= c0 or r1 <= r0:
+        return np.full(u.shape, np.nan, np.float32)
+    grey = unit_grey(image, (slice(r0, r1), slice(c0, c1)))
     return cv2.remap(
         grey,
-        cols.astype(np.float32),
-        rows.astype(np.float32),
+        (cols - c0).astype(np.float32),
+        (rows - r0).astype(np.float32),
         cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=np.nan,
@@ -105,22 +115,23 @@ def first_step(profile: np.ndarray, start: int, window: int = STEP_WINDOW_PX,
         return None
     near = step[over[0] : over[0] + 2 * window]
     top = near >= near.max() - 1e-6
-    run = np.flatnonzero(top)
-    run = run[: int(np.argmax(np.diff(run, append=run[-1] + 2) > 1)) + 1]  # the first run
-    return float(i[over[0]] + run.mean())
+    first = last = int(np.argmax(top))
+    while last + 1 < len(top) and top[last + 1]:
+        last += 1
+    return float(i[over[0]] + (first + last) / 2)
 
 
-def bottom_edge_offset(grey: np.ndarray, box: LamellaBox) -> float | None:
+def bottom_edge_offset(image: np.ndarray, box: LamellaBox) -> float | None:
     """The bottom edge's distance below the box's centre, in pixels along ``box.across``,
-    from the image ``grey`` (0..1, ``unit_grey``); None where the image shows no step (the
-    mask's edge then stands) or the profile leaves the image."""
+    from the (H, W) grey ``image``; None where the image shows no step (the mask's edge
+    then stands) or the profile leaves the image."""
     half_len, half_h = box.half_length_px, box.half_height_px
     if half_len < 1 or half_h < 1:
         return None
     span = LENGTH_FRACTION * half_len
     along = np.arange(-span, span + 1.0, 1.0)
     across = np.arange(-half_h, half_h + SEARCH_PX + 1.0, 1.0)
-    strip = _sample(grey, box, along, across)
+    strip = _sample(image, box, along, across)
     if np.isnan(strip).all(axis=1).any():
         return None  # the profile leaves the image
     profile = np.nanmedian(strip, axis=1)

@@ -56,7 +56,7 @@ from ml.classes import COPPER_ADAPTOR, LAMELLA, LANDING_POST, MANIPULATOR, VOLUM
 from ml.layout import FEATURES
 
 from .keypoints import Keypoint
-from .lamella_edges import LamellaBox, bottom_edge_offset, unit_grey
+from .lamella_edges import LamellaBox, bottom_edge_offset
 from .mask_regions import ClassRegions
 from .needle_mask import needle_tip
 
@@ -106,6 +106,19 @@ class FoundFeature:
 FeatureResult = FoundFeature | NotFound
 
 
+def found_feature(
+    name: str,
+    xy: tuple[float, float],
+    score: float,
+    shape: tuple[int, int],
+    pixel_size_m: float,
+) -> FoundFeature:
+    """A feature found at ``xy`` (col, row) in an image of ``shape``, with its offset."""
+    kp = Keypoint(name, float(xy[0]), float(xy[1]), score)
+    dx, dy = kp.offset_m(shape, pixel_size_m)
+    return FoundFeature(kp, dx, dy)
+
+
 @dataclass(frozen=True)
 class MaskFeatures:
     """The features of one mask, by name, in the order asked for."""
@@ -128,9 +141,11 @@ class MaskFeatures:
         return result
 
 
-def _score(
+def region_score(
     probabilities: np.ndarray | None, index: int, region_px: np.ndarray, left: int, top: int
 ) -> float:
+    """The model's mean probability for class ``index`` over a region (its pixels in
+    their box at ``left``, ``top``); 1.0 without probabilities."""
     if probabilities is None:
         return 1.0
     h, w = region_px.shape
@@ -297,9 +312,7 @@ def features_from_mask(
     out: dict[str, FeatureResult] = {}
 
     def found(name: str, xy: tuple[float, float], score: float) -> None:
-        kp = Keypoint(name, xy[0], xy[1], score)
-        dx, dy = kp.offset_m((h, w), pixel_size_m)
-        out[name] = FoundFeature(kp, dx, dy)
+        out[name] = found_feature(name, xy, score, (h, w), pixel_size_m)
 
     if any(n in LAMELLA_FEATURES for n in names):
         lam = regions(LAMELLA)
@@ -311,11 +324,11 @@ def features_from_mask(
         else:
             region = lam.nearest(near, FRAGMENT_FRACTION)
             px, left, top = lam.crop(region)
-            score = _score(probabilities, LAMELLA, px, left, top)
+            score = region_score(probabilities, LAMELLA, px, left, top)
             box = _lamella_box(px, left, top)
             cut = _cut_edges(px, left, top, (h, w), box)
             if image is not None and "LamellaBottomEdge" not in cut:
-                bottom = bottom_edge_offset(unit_grey(image), box)
+                bottom = bottom_edge_offset(image, box)
                 if bottom is not None:
                     box = _with_bottom(box, bottom)
             points = _lamella_points(box)
@@ -339,7 +352,7 @@ def features_from_mask(
             xy = region.centroid
             if n == "LandingPost":
                 xy = _post_point(px, left, top, (h, w), region.centroid)
-            found(n, xy, _score(probabilities, index, px, left, top))
+            found(n, xy, region_score(probabilities, index, px, left, top))
         elif n == "NeedleTip":
             needle = regions(MANIPULATOR)
             why = needle.missing("manipulator (needle)", min_area_px)
@@ -351,5 +364,5 @@ def features_from_mask(
             if _hidden_by_adaptor(mask, tip):
                 out[n] = NotFound(n, "the needle ends at the copper adaptor: its tip is behind it")
                 continue
-            found(n, tip, _score(probabilities, MANIPULATOR, px, left, top))
+            found(n, tip, region_score(probabilities, MANIPULATOR, px, left, top))
     return MaskFeatures({n: out[n] for n in names}, (h, w), float(pixel_size_m))

@@ -22,8 +22,7 @@ import numpy as np
 
 from ml.classes import MANIPULATOR
 
-from .keypoints import Keypoint
-from .mask_features import FoundFeature, MaskFeatures
+from .mask_features import MaskFeatures, found_feature, region_score
 from .mask_regions import ClassRegions
 from .needle_mask import needle_tip
 
@@ -71,11 +70,9 @@ def zoomed_tip(
     col, row = needle_tip(px, r_left, r_top, mask.shape)
     score = first.keypoint.score
     if prediction.probabilities is not None:
-        rows = slice(r_top, r_top + px.shape[0])
-        cols = slice(r_left, r_left + px.shape[1])
-        score = float(prediction.probabilities[MANIPULATOR, rows, cols][px].mean())
-    kp = Keypoint("NeedleTip", col + left, row + top, score)
-    dx, dy = kp.offset_m(found.image_shape, found.pixel_size_m)
+        score = region_score(prediction.probabilities, MANIPULATOR, px, r_left, r_top)
     results = dict(found.results)
-    results["NeedleTip"] = FoundFeature(kp, dx, dy)
+    results["NeedleTip"] = found_feature(
+        "NeedleTip", (col + left, row + top), score, found.image_shape, found.pixel_size_m
+    )
     return replace(found, results=results)

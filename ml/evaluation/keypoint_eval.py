@@ -1,8 +1,9 @@
 """Keypoint evaluation: every checkpoint's features against the ground truth.
 
-For each checkpoint (loaded once) and each image of the keypoints CSV: predict the
-mask, take the features (``features_from_mask``), and compare each with its true
-position. Where an image has several instances of a feature (several lamellae), the
+For each checkpoint (loaded once) and each image of the keypoints CSV: take the
+features as the workflows do (``ModelKeypoints.detect``: the model's mask, the
+lamella's bottom edge from the image, the needle tip's second look) and compare each
+with its true position. Where an image has several instances of a feature (several lamellae), the
 true one is the instance nearest the image centre — the model's features are taken
 the same way — and all lamella features use the lamella whose true centre is nearest.
 
