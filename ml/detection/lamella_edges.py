@@ -18,6 +18,13 @@ it (one row left out either side for the edge's blur). Slow shading across the f
 neither window's mean enough; a band of texture is narrower than a window. Where no such
 step is found the mask's edge stands.
 
+The search reaches only ``SEARCH_PX`` (10 px) below the mask's edge: far enough for a mask
+that stops a little short, not so far that it takes the next edge down. A lamella landed
+on its post has the post's grey under it, so the first step beneath it can be the post's
+own lower edge, and a 25-px reach took it there in landed views. On the first
+validation views, 90 % of bottom edges lie within 10 px of the truth with the 10-px
+reach, against 83 % with 25 px.
+
 The top edge, and the two ends, stay the mask's: the top edge is where the model is
 already within a few pixels, and a lamella's ends join the material beside it with no
 step at all in thinned and polished views (trying ends the same way made them worse).
@@ -33,7 +40,7 @@ import numpy as np
 STEP_MIN = 0.06  # of full scale; the twin's lamella/wall step is at least 0.12 (EDGE_CONTRAST)
 STEP_WINDOW_PX = 5
 STEP_GAP_PX = 1
-SEARCH_PX = 25.0  # how far below the mask's bottom edge to look
+SEARCH_PX = 10.0  # how far below the mask's bottom edge to look
 START_FRACTION = 0.25  # of the box's height below its top: past the coating
 LENGTH_FRACTION = 0.6  # of the box's length sampled, about its centre
 

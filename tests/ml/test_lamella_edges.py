@@ -84,6 +84,23 @@ def test_without_a_step_the_mask_edge_stands():
     assert (kp.x_px, kp.y_px) == pytest.approx((plain.x_px, plain.y_px))
 
 
+def test_a_step_far_below_the_mask_edge_is_not_taken():
+    """A lamella landed on its post: the mask ends at the lamella's true bottom edge, the
+    post under it has the face's grey, and the post's own lower edge 16 px further down
+    is the first step. That step is not the lamella's edge: the mask's edge stands."""
+    image, _ = _scene(0.7, 0.7)
+    post = _rotated(210, 20, 36)
+    grey = image.astype(float)
+    grey[_rotated(230, 36, 120)] = 0.15 * 255  # what lies under the post
+    grey[post] = 0.7 * 255
+    image = grey.astype(np.uint8)
+    mask = np.zeros((H, W), np.uint8)
+    mask[_rotated(200, -20, 20)] = LAMELLA  # the model's mask is right this time
+    tx, ty = _true_bottom()
+    kp = features_from_mask(mask, PS, image=image).require("LamellaBottomEdge").keypoint
+    assert np.hypot(kp.x_px - tx, kp.y_px - ty) < 1.5
+
+
 def test_a_lamella_at_the_bottom_border_keeps_its_mask_edge():
     image, mask = _scene(0.7, 0.5)
     shifted = np.zeros_like(mask)
