@@ -1,13 +1,13 @@
 """Benchmark: the shipped model's keypoints on held-out twin images, and beside the
 classical finders on the frames the workflows detect in.
 
-Part 1 — labelled views (``fibsem_ophyd.sim.groundtruth``, every stage, both beams,
-1536 x 1024) of held-out seeds (default 100-103; training used 0-11, model.yaml). Per
-feature: images where it is truly there, % found, % within 25 px and 10 px, median
-error in px and nm, and false detections (found where it is not). With several
-instances the truth is the one nearest the image centre, as the model's features are
-taken (ml/evaluation). Targets (issue 11): >= 95 % within 25 px, >= 85 % within 10 px.
-The features are the workflows' (``ModelKeypoints.detect``): the mask, the lamella's
+Part 1 — labelled views (``fibsem_ophyd.sim.groundtruth``, every stage, both beams, 1536
+x 1024) of held-out seeds (default 100-103; training used 0-79 and 120-139, validation
+90-97, model.yaml). Per feature: images where it is truly there, % found, % within 25 px
+and 10 px, median error in px and nm, and false detections (found where it is not). With
+several instances the truth is the one nearest the image centre, as the model's features
+are taken (ml/evaluation). Targets (issue 11): >= 95 % within 25 px, >= 85 % within 10
+px. The features are the workflows' (``ModelKeypoints.detect``): the mask, the lamella's
 bottom edge from the frame, the needle tip's second look (``--tip-zoom 1``: without it).
 
 Part 2 — the twin's own workflow frames (``TwinWorld.render``), as the workflows'
