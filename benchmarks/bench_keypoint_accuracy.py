@@ -9,6 +9,8 @@ several instances the truth is the one nearest the image centre, as the model's 
 are taken (ml/evaluation). Targets (issue 11): >= 95 % within 25 px, >= 85 % within 10
 px. The features are the workflows' (``ModelKeypoints.detect``): the mask, the lamella's
 bottom edge from the frame, the needle tip's second look (``--tip-zoom 1``: without it).
+Last, per stage, how many features miss by more than 25 px and by 10-25 px, and how many
+of those belong to a lamella running past the border: where the rest of the gap is.
 
 Part 2 — the twin's own workflow frames (``TwinWorld.render``), as the workflows'
 FeatureDetectors see them, the true position from the twin's geometry: the needle tip
@@ -108,6 +110,31 @@ def _seeds(text: str) -> tuple[int, ...]:
 # ---------------------------------------------------------------- part 1: labelled views
 
 
+@dataclass
+class StageMisses:
+    """Where one stage's features miss: beyond 25 px, 10-25 px, and how many of each
+    belong to a lamella that runs past the border."""
+
+    present: int = 0
+    far: int = 0
+    near: int = 0
+    far_cut: int = 0
+    near_cut: int = 0
+
+    def add(self, error_px: float | None, cut: bool) -> None:
+        self.present += 1
+        if error_px is None or error_px > THRESHOLDS_PX[0]:
+            self.far += 1
+            self.far_cut += cut
+        elif error_px > THRESHOLDS_PX[1]:
+            self.near += 1
+            self.near_cut += cut
+
+    def row(self) -> str:
+        far = f"{self.far:>5} ({self.far_cut:>2})"
+        return f"{self.present:>5} {far} {self.near:>5} ({self.near_cut:>2})"
+
+
 def _truth(keypoints, shape) -> dict[str, tuple[float, float]]:
     """One true point per feature: the instance nearest the centre (lamella features:
     all of the lamella whose centre is nearest)."""
@@ -134,6 +161,7 @@ def labelled_views(model: ModelKeypoints, seeds: tuple[int, ...], n_views: int) 
     request = DatasetRequest(output=_NOWHERE, n_images=n_views, seeds=seeds)
     tallies = {f: Tally() for f in FEATURES}
     in_view = Tally()  # every feature but those of lamellae running past the border
+    by_stage: dict[str, StageMisses] = {}
     truths: dict[int, TwinTruth] = {}
     render_s = model_s = 0.0
     for spec in plan_views(request):
@@ -156,7 +184,11 @@ def labelled_views(model: ModelKeypoints, seeds: tuple[int, ...], n_views: int) 
                 tx, ty = truth[feature]
                 err = None if got is None else _distance(got, tx, ty)
                 tally.add(err, spec.pixel_m)
-                if feature != "ImageCentre" and not (past_border and feature in LAMELLA_FEATURES):
+                if feature == "ImageCentre":
+                    continue
+                cut = past_border and feature in LAMELLA_FEATURES
+                by_stage.setdefault(spec.stage, StageMisses()).add(err, cut)
+                if not cut:
                     in_view.add(err, spec.pixel_m)
             else:
                 tally.absent += 1
@@ -183,6 +215,9 @@ def labelled_views(model: ModelKeypoints, seeds: tuple[int, ...], n_views: int) 
         "  (lamellae in view: not counting the features of lamellae running past the image's"
         " border, whose true centre and edge midpoints are out of view)"
     )
+    print("Misses by stage: features, beyond 25 px, 10-25 px (those of lamellae past the border)")
+    for stage, misses in by_stage.items():
+        print(f"  {stage:<20}{misses.row()}")
 
 
 def _distance(found: FoundFeature, x: float, y: float) -> float:
