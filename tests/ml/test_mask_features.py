@@ -93,8 +93,20 @@ def test_a_fragment_nearer_the_centre_is_not_taken_for_the_lamella():
     assert _xy(found["LamellaCentre"]) == pytest.approx((39.5, 15.5))
     assert _xy(found["LamellaBottomEdge"]) == pytest.approx((39.5, 21.5), abs=0.6)
     assert _xy(found["LandingPost"])[0] < 40  # the post, not the fragment at x = 122.5
-    _box(mask, 46, 70, 8, 20, LAMELLA)  # now a real second lamella (160 px) at the centre
+    _box(mask, 46, 65, 8, 30, LAMELLA)  # now a real second lamella (240 px) at the centre
     assert _xy(features_from_mask(mask, PS)["LamellaCentre"]) == pytest.approx((79.5, 49.5))
+
+
+def test_a_post_edge_labelled_lamella_is_not_taken_for_the_lamella():
+    """Landing views: the model labels a thin strip along the post's bright top edge
+    "lamella"; nearer the centre than the lamella, and a fifth of its size, it is not the
+    lamella."""
+    mask = np.zeros((H, W), np.uint8)
+    _box(mask, 10, 0, 12, 60, LAMELLA)  # the lamella on the needle, 720 px
+    _box(mask, 52, 50, 2, 70, LAMELLA)  # the post's top edge: 140 px, at the centre
+    _box(mask, 54, 50, 46, 70, LANDING_POST)  # the post under it
+    found = features_from_mask(mask, PS)
+    assert _xy(found["LamellaCentre"]) == pytest.approx((29.5, 15.5))
 
 
 def test_centroid_features_and_scores_from_probabilities():
