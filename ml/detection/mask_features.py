@@ -15,10 +15,11 @@ class's largest region are not candidates: they are a model's stray fragments (a
 of one size, and a fragment chosen because it lay nearer the centre put every lamella
 feature of the twin's landing views 400 px off (benchmarks/bench_keypoint_accuracy.py).
 For lamellae the bar is ``LAMELLA_FRAGMENT_FRACTION``, a quarter: the model also labels a
-post's bright top edge "lamella" in landing views, a thin strip up to about a fifth of the
-lamella beside it (on 480 validation views of seeds 200-239 two landing views were ~350
-px off for it, and none of the other views changed). Posts keep the lower bar: a post cut
-by the border is a real post however little of it shows.
+post's bright top edge "lamella" in landing views, a thin strip of mostly an eighth to a
+fifth of the lamella beside it (on 480 validation views of seeds 200-239 it put two
+landing views ~350 px off; with the quarter they are right and no other view changed). A
+strip larger than that (a third, seen once in 480 held-out views) is still taken. Posts
+keep the lower bar: a post cut by the border is a real post however little of it shows.
 The needle is the largest manipulator region.
 
 - CopperAdapterCentre, VolumeBlockCentre: region centroid.
