@@ -55,6 +55,10 @@ class TrainConfig(BaseModel):
     model_type: str = "unet"
     decoder_channels: list[int] | None = None
     """Optional: U-Net decoder widths, deepest first (5 for the U-Net); None: smp's default."""
+    freeze_batchnorm: bool = False
+    """Keep every BatchNorm's running statistics (eval mode) while the rest trains: to
+    fine-tune a model rebuilt from an ONNX file (onnx_import.py), whose BatchNorms hold
+    the statistics folded into its convolutions and must not be replaced by batch ones."""
     note: str = ""
 
     @field_validator("data_paths", "label_paths", mode="before")

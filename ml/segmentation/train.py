@@ -178,6 +178,10 @@ def _train(config: TrainConfig, seed: int, progress: bool, where: Distributed) -
     try:
         for epoch in range(start_epoch + 1, config.epochs + 1):
             model.train()
+            if config.freeze_batchnorm:
+                for module in model.modules():
+                    if isinstance(module, nn.BatchNorm2d):
+                        module.eval()
             if sampler is not None:
                 sampler.set_epoch(epoch)
             for step, (images, masks) in enumerate(
