@@ -2,7 +2,7 @@
 classical finders on the frames the workflows detect in.
 
 Part 1 — labelled views (``fibsem_ophyd.sim.groundtruth``, every stage, both beams, 1536
-x 1024) of held-out seeds (default 100-103; training used 0-79 and 120-139, validation
+x 1024) of held-out seeds (default 100-103; training used 0-79, 120-139 and 240-309, validation
 90-97, model.yaml). Per feature: images where it is truly there, % found, % within 25 px
 and 10 px, median error in px and nm, and false detections (found where it is not). With
 several instances the truth is the one nearest the image centre, as the model's features

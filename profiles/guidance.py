@@ -12,11 +12,11 @@ records the finder's id (`<detector>-finder_id`, event data): for a model,
 
 Which targets the model guides by default is what measures best on the twin
 (benchmarks/bench_keypoint_accuracy.py, part 2, the shipped model, held-out seeds
-100-103; SEM / FIB). Needle tip: the model's median error is finer, 26 / 21 nm against
-the classical finder's 43 / 34 nm, but it puts 13 of 16 SEM tips within 10 px where the
-classical finder finds 15. A tip not found is retried, put to the supervisor or fails
-the site, and a finer median does not pay for that: the plans centre to half a pixel,
-which both reach. Landing post: 74 / 122 nm against 5 / 8 nm. Landed lamella: the model
+100-103; SEM / FIB). Needle tip: the model's median error is 49 / 36 nm against the
+classical finder's 43 / 34 nm, and it puts 11 of 16 SEM tips within 10 px where the
+classical finder puts 15 (the stage-5 model: 26 / 21 nm, 13 of 16). A tip not found is
+retried, put to the supervisor or fails the site; the plans centre to half a pixel,
+which both reach. Landing post: 76 / 113 nm against 5 / 8 nm. Landed lamella: the model
 does not find it in the workflow's frames (the classical finder: 27-91 / 21 nm). So by
 default the model guides none (`DEFAULT_MODEL_TARGETS` is empty) and guidance is asked
 for by name.

@@ -137,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", type=Path, default=SHIPPED_DIR, help="a model card's folder")
+    parser.add_argument(
+        "--onnx", type=Path, help="another ONNX file of the card's architecture (default: its file)"
+    )
     parser.add_argument("--output", type=Path, required=True, help=".pt or .safetensors")
     args = parser.parse_args(argv)
     info = shipped_info(args.model_dir)
@@ -144,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     arch.pop("encoder_weights", None)
     spec = ModelSpec(num_classes=len(info["classes"]), **arch)
     size = tuple(int(v) for v in info["input_size_px"])
-    checkpoint = checkpoint_from_onnx(shipped_model_path(args.model_dir), spec, size)
+    source = args.onnx or shipped_model_path(args.model_dir)
+    checkpoint = checkpoint_from_onnx(source, spec, size)
     save_checkpoint(checkpoint, args.output)
     print(f"{args.output}: {spec.model_type}/{spec.encoder}, {len(checkpoint.state_dict)} tensors")
     return 0

@@ -90,3 +90,39 @@ def test_fine_tuning_keeps_the_folded_statistics_only_when_frozen(
     before = load_checkpoint(start).state_dict
     after = load_checkpoint(result.last_path).state_dict
     assert any(not torch.equal(before[k], v) for k, v in after.items()), "the weights trained"
+
+
+def test_command_line_rebuilds_a_cards_model(
+    trained_checkpoint: Path, exported: Path, tmp_path: Path
+) -> None:
+    import yaml
+
+    from ml.segmentation.onnx_import import main
+
+    spec = load_checkpoint(trained_checkpoint).spec
+    card = tmp_path / "card"
+    card.mkdir()
+    (card / "m.onnx").write_bytes(exported.read_bytes())
+    architecture = {
+        "model_type": spec.model_type,
+        "encoder": spec.encoder,
+        "decoder_channels": spec.decoder_channels,
+        "encoder_weights": None,
+        "in_channels": 1,
+    }
+    info = {
+        "file": "m.onnx",
+        "input_scale": 1.0,
+        "input_size_px": [64, 96],
+        "classes": [f"c{i}" for i in range(spec.num_classes)],
+        "architecture": architecture,
+    }
+    (card / "model.yaml").write_text(yaml.safe_dump(info))
+    output = tmp_path / "start.safetensors"
+    assert main(["--model-dir", str(card), "--output", str(output)]) == 0
+    rebuilt = load_checkpoint(output)
+    assert rebuilt.spec == spec and rebuilt.input_size == (64, 96)
+    image = torch.from_numpy(np.random.default_rng(5).random((1, 1, 64, 96), dtype=np.float32))
+    with torch.inference_mode():
+        expected = load_checkpoint(trained_checkpoint).build()(image)
+        assert torch.allclose(rebuilt.build()(image), expected, atol=1e-4)
