@@ -100,17 +100,24 @@ def checkpoint_from_onnx(
                 )
             conv.weight.copy_(torch.from_numpy(weight))
             after = order[i + 1] if i + 1 < len(order) else None
-            if isinstance(after, nn.BatchNorm2d) and conv.bias is None:
+            # where the folded bias goes: the BatchNorm after the conv (made the identity
+            # but for it), else the conv's own bias
+            target = after.bias if isinstance(after, nn.BatchNorm2d) else conv.bias
+            if isinstance(after, nn.BatchNorm2d):
                 after.weight.fill_(1.0)
                 after.running_mean.zero_()
                 after.running_var.fill_(1.0 - after.eps)
-                after.bias.copy_(torch.from_numpy(bias) if bias is not None else 0.0)
-            elif conv.bias is not None:
-                conv.bias.copy_(torch.from_numpy(bias) if bias is not None else 0.0)
-            elif bias is not None and np.any(bias):
-                raise CheckpointError(
-                    f"{path}: convolution {n} has a bias the architecture has no place for"
-                )
+                if conv.bias is not None:
+                    conv.bias.zero_()
+            if target is None:
+                if bias is not None and np.any(bias):
+                    raise CheckpointError(
+                        f"{path}: convolution {n} has a bias the architecture has no place for"
+                    )
+            elif bias is None:
+                target.zero_()
+            else:
+                target.copy_(torch.from_numpy(bias))
     _check_same_output(path, model, (height, width))
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     return Checkpoint(spec=spec, state_dict=state, input_size=(height, width))
