@@ -59,23 +59,80 @@ def _check_near(near_px: tuple[float, float] | None) -> None:
         raise ValueError(f"near_px must be a finite (col, row) pair of pixels, got {near_px!r}")
 
 
+POST_VIEWS = ("auto", "top", "side")
+
+
+def _length_ok(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 < value <= 1e-3
+    )
+
+
+def _check_hints(
+    lamella_length_m: float | None, post_view: str, post_size_m: tuple[float, float] | None
+) -> None:
+    if lamella_length_m is not None and not _length_ok(lamella_length_m):
+        raise ValueError(
+            "lamella_length_m must be a length in metres in (0, 1e-3] or None (unknown),"
+            f" got {lamella_length_m!r}"
+        )
+    if post_view not in POST_VIEWS:
+        raise ValueError(f"post_view must be one of {POST_VIEWS}, got {post_view!r}")
+    if post_size_m is not None and not (
+        isinstance(post_size_m, tuple | list)
+        and len(post_size_m) == 2
+        and all(_length_ok(v) for v in post_size_m)
+    ):
+        raise ValueError(
+            "post_size_m must be (width, length) in metres, each in (0, 1e-3], or None"
+            f" (unknown), got {post_size_m!r}"
+        )
+
+
 @plan
 def detect_keypoints(
     microscope: Microscope,
     beam: str,
     near_px: tuple[float, float] | None = None,
     stream: str | None = None,
+    lamella_length_m: float | None = None,
+    post_view: str = "auto",
+    post_size_m: tuple[float, float] | None = None,
 ) -> MsgGenerator[KeypointDetections]:
     """Trigger `beam`'s detector and keypoint processor; one event (stream
     `keypoints_<beam>` unless given) holds the frame, every feature, the model's id and
     the stage pose. `near_px` (col, row) picks among several lamellae/posts (default:
-    the image centre). Call inside a run with the detector staged."""
+    the image centre). What the workflow knows: `lamella_length_m`, the lamella's length
+    from its protocol (None: unknown), places a lamella cut by the image's border from
+    its end in view; `post_view` ("auto", "top", "side") says how the posts are seen;
+    `post_size_m` (width, length as seen from above, the length foreshortened as the
+    image is; None: unknown) places a pad cut by the border. Call inside a run with the
+    detector staged."""
     check_beam(beam)
     _check_near(near_px)
+    _check_hints(lamella_length_m, post_view, post_size_m)
     m = microscope
     det, proc = m.detector(beam), m.keypoints(beam)
     near = (math.nan, math.nan) if near_px is None else (float(near_px[0]), float(near_px[1]))
-    yield from bps.mv(proc.near_x_px, near[0], proc.near_y_px, near[1])
+    length = math.nan if lamella_length_m is None else float(lamella_length_m)
+    post = (math.nan, math.nan) if post_size_m is None else tuple(float(v) for v in post_size_m)
+    yield from bps.mv(
+        proc.near_x_px,
+        near[0],
+        proc.near_y_px,
+        near[1],
+        proc.lamella_length_m,
+        length,
+        proc.post_view,
+        post_view,
+        proc.post_width_m,
+        post[0],
+        proc.post_length_m,
+        post[1],
+    )
     yield from bps.trigger(det, wait=True)
     yield from bps.trigger(proc, wait=True)
     yield from bps.create(stream or f"keypoints_{beam}")
@@ -109,22 +166,42 @@ def acquire_keypoints(
     beam: str = "ion",
     near_px: tuple[float, float] | None = None,
     md: dict | None = None,
+    lamella_length_m: float | None = None,
+    post_view: str = "auto",
+    post_size_m: tuple[float, float] | None = None,
 ) -> MsgGenerator[KeypointDetections]:
-    """One image of `beam` and its keypoints, in a run of their own."""
+    """One image of `beam` and its keypoints, in a run of their own (the hints as
+    `detect_keypoints` takes them)."""
     check_beam(beam)
     _check_near(near_px)
+    _check_hints(lamella_length_m, post_view, post_size_m)
     det = microscope.detector(beam)
     proc = microscope.keypoints(beam)  # refused before the run opens when there is none
     _md = plan_md(
         microscope,
         "acquire_keypoints",
-        {"beam": beam, "near_px": near_px},
+        {
+            "beam": beam,
+            "near_px": near_px,
+            "lamella_length_m": lamella_length_m,
+            "post_view": post_view,
+            "post_size_m": post_size_m,
+        },
         {"beam": beam, "keypoint_model": proc.source.model_id, **(md or {})},
     )
 
     @bpp.stage_decorator([det])
     @run_decorator(md=_md)
     def inner() -> MsgGenerator[KeypointDetections]:
-        return (yield from detect_keypoints(microscope, beam, near_px))
+        return (
+            yield from detect_keypoints(
+                microscope,
+                beam,
+                near_px,
+                lamella_length_m=lamella_length_m,
+                post_view=post_view,
+                post_size_m=post_size_m,
+            )
+        )
 
     return (yield from inner())

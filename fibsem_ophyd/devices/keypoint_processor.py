@@ -14,7 +14,13 @@ backend reported with it). A plan triggers the imaging detector,
 then this device, and reads both: every detection is event data of the run.
 
 ``near_x_px``/``near_y_px`` (configuration; NaN: the image centre) say which of several
-lamellae or posts is meant.
+lamellae or posts is meant. Two more configuration signals hand the source what the
+workflow knows, as keyword hints, only when set (a source that takes none still works
+unset): ``lamella_length_m`` (NaN: unknown), the lamella's length from its protocol, with
+which a lamella cut by the image's border is placed from its end in view; ``post_view``
+("auto", "top" or "side"), how the landing posts are seen; ``post_width_m`` and
+``post_length_m`` (NaN: unknown), a post's size as seen from above (the length
+foreshortened as the image is), with which a pad cut by the border is placed.
 """
 
 from __future__ import annotations
@@ -53,8 +59,15 @@ class KeypointSource(Protocol):
         ...
 
     def __call__(
-        self, image: np.ndarray, pixel_size_m: float, near_px: tuple[float, float] | None
-    ) -> Mapping[str, FeatureOutcome]: ...
+        self,
+        image: np.ndarray,
+        pixel_size_m: float,
+        near_px: tuple[float, float] | None,
+        **hints: object,
+    ) -> Mapping[str, FeatureOutcome]:
+        """Per feature the outcome; ``hints`` (``lamella_length_m``, ``post_view``,
+        ``post_size_m``) are passed only when the workflow set them."""
+        ...
 
 
 class FeatureSignals(StandardReadable):
@@ -121,6 +134,10 @@ class KeypointProcessor(StandardReadable):
         with self.add_children_as_readables(Format.CONFIG_SIGNAL):
             self.near_x_px = soft_signal_rw(float, math.nan, units="px")
             self.near_y_px = soft_signal_rw(float, math.nan, units="px")
+            self.lamella_length_m = soft_signal_rw(float, math.nan, units="m")
+            self.post_view = soft_signal_rw(str, "auto")
+            self.post_width_m = soft_signal_rw(float, math.nan, units="m")
+            self.post_length_m = soft_signal_rw(float, math.nan, units="m")
         super().__init__(name=name)
 
     def feature(self, name: str) -> FeatureSignals:
@@ -151,7 +168,17 @@ class KeypointProcessor(StandardReadable):
         near_x = await self.near_x_px.get_value()
         near_y = await self.near_y_px.get_value()
         near = (near_x, near_y) if math.isfinite(near_x) and math.isfinite(near_y) else None
-        outcomes = await asyncio.to_thread(self.source, frame, pixel_size_m, near)
+        hints: dict[str, object] = {}
+        length = await self.lamella_length_m.get_value()
+        if math.isfinite(length):
+            hints["lamella_length_m"] = length
+        view = await self.post_view.get_value()
+        if view != "auto":
+            hints["post_view"] = view
+        post = (await self.post_width_m.get_value(), await self.post_length_m.get_value())
+        if all(math.isfinite(v) for v in post):
+            hints["post_size_m"] = post
+        outcomes = await asyncio.to_thread(self.source, frame, pixel_size_m, near, **hints)
         missing = [f for f in self.feature_names if f not in outcomes]
         if missing:
             raise RuntimeError(f"{self.name}: the keypoint source gave no result for {missing}")

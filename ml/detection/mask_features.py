@@ -31,12 +31,27 @@ The needle is the largest manipulator region.
   the image, so the top edge has the smaller row. A lamella running past the image's
   border gives the box of what is in view, and the edge on that border is not found
   (the box's side there is the border, not the lamella's edge); its centre is then the
-  middle of the part in view. Given the frame (``image``), the bottom edge is taken from
-  it at full resolution (lamella_edges.py: the model's mask runs into what lies under the
-  lamella), the top edge kept, and the centre and side midpoints follow.
+  middle of the part in view, off by half of what the border hides. Given the lamella's
+  length (``lamella_length_m``: a workflow knows it from its protocol, the width of the
+  lamella it milled), a lamella cut by one side border is measured from its end in view
+  instead: centre, top and bottom edge midpoints at half that length from it (on 480
+  validation views, 25 of the 26 lamellae running past the border were cut at one side
+  only, and their centre, top and bottom were 25-400 px off). A lamella longer in view
+  than its length (by ``LENGTH_SLACK``) is not the lamella described: its centre, top
+  and bottom are then not found, with the reason, rather than put somewhere wrong.
+  Given the frame (``image``), the bottom edge is taken from it at full resolution
+  (lamella_edges.py: the model's mask runs into what lies under the lamella), the top
+  edge kept, and the centre and side midpoints follow.
 - LandingPost: where a lamella lands. A post seen from the side enters the image from
   its lower border (it stands on the grid below): the middle of its far end, its top; a
-  post seen from above: its centroid.
+  post seen from above: its centroid. A pad seen from above that runs past the lower
+  border looks like a side view; ``post_view`` ("top", "side"; a workflow knows which
+  it is looking at) settles it, "auto" (default) goes by the lower border. A pad cut by
+  one border of an axis has its centroid off by half of what is hidden; given the
+  pad's size as seen (``post_size_px``: its width along the image's x and length along
+  its y, the length foreshortened by a tilted view), its centre on that axis is half
+  the size from its end in view (as for a lamella: longer in view than that, it is not
+  found, with the reason).
 - NeedleTip: the needle enters the image from a border (sim/needles.py: a 3 mm shaft,
   tapering to a rounded tip); the tip is the centre of its rounded end: past the
   region's point farthest from where it enters, the point deepest inside the region
@@ -69,6 +84,8 @@ from .needle_mask import needle_tip
 MIN_AREA_PX = 20
 FRAGMENT_FRACTION = 0.1
 LAMELLA_FRAGMENT_FRACTION = 0.25
+LENGTH_SLACK = 0.15  # a cut lamella may show this much more than its length (mask's blur)
+POST_VIEWS = ("auto", "top", "side")
 ADAPTOR_REACH_PX = 30  # needle pixels this near its tip are its end ...
 ADAPTOR_GAP_PX = 6  # ... which touches an adaptor this near
 LAMELLA_FEATURES = (
@@ -146,6 +163,16 @@ class MaskFeatures:
         if isinstance(result, NotFound):
             raise FeatureNotFound(f"{name} not found: {result.reason}")
         return result
+
+
+def _sizes_ok(size: object) -> bool:
+    """A (width, length) pair of finite lengths > 0 (not booleans)."""
+    if not isinstance(size, tuple | list) or len(size) != 2:
+        return False
+    return all(
+        isinstance(v, int | float) and not isinstance(v, bool) and np.isfinite(v) and v > 0
+        for v in size
+    )
 
 
 def region_score(
@@ -226,13 +253,76 @@ def _cut_edges(
     return out
 
 
+def _measured_from_end(box: LamellaBox, cut: dict[str, str], length_px: float) -> LamellaBox | str:
+    """The box of a lamella cut by one side border, given its length: from its end in
+    view, ``length_px`` long. A reason (str) where the part in view is longer than that."""
+    left_cut, right_cut = "LamellaLeftEdge" in cut, "LamellaRightEdge" in cut
+    if left_cut == right_cut:  # not cut at a side, or at both: the length cannot place it
+        return box
+    seen = 2 * box.half_length_px
+    if seen > length_px * (1 + LENGTH_SLACK) + 2:
+        return (
+            f"the lamella in view is {seen:.0f} px long, longer than its given length"
+            f" ({length_px:.0f} px): not the lamella described"
+        )
+    half = length_px / 2
+    if left_cut:  # its right end is in view
+        end = box.centre + box.along * box.half_length_px
+        centre = end - box.along * half
+    else:
+        end = box.centre - box.along * box.half_length_px
+        centre = end + box.along * half
+    return LamellaBox(centre, box.along, box.across, half, box.half_height_px)
+
+
+def _pad_centre(
+    region_px: np.ndarray,
+    left: int,
+    top: int,
+    shape: tuple[int, int],
+    centroid: tuple[float, float],
+    size_px: tuple[float, float],
+) -> tuple[float, float] | str:
+    """A pad seen from above, given its size (width, length in pixels as seen): on an
+    axis where one border cuts it, its centre half the size from its end in view; else
+    its centroid. A reason (str) where it shows longer than its size."""
+    h, w = shape
+    rh, rw = region_px.shape
+    cols = np.flatnonzero(region_px.any(axis=0))
+    rows = np.flatnonzero(region_px.any(axis=1))
+    out = [float(centroid[0]), float(centroid[1])]
+    for axis, (first, last, start, n, size, edge_lo, edge_hi, across) in enumerate(
+        (
+            (cols[0], cols[-1], left, w, size_px[0], region_px[:, 0], region_px[:, -1], len(rows)),
+            (rows[0], rows[-1], top, h, size_px[1], region_px[0], region_px[-1], len(cols)),
+        )
+    ):
+        need = max(2.0, across / 4)  # a corner grazing the border is not a cut
+        lo_cut = start == 0 and first == 0 and int(edge_lo.sum()) >= need
+        hi_cut = start + (rw, rh)[axis] == n and int(edge_hi.sum()) >= need
+        if lo_cut == hi_cut:
+            continue
+        seen = float(last - first + 1)
+        if seen > size * (1 + LENGTH_SLACK) + 2:
+            what = ("wide", "long")[axis]
+            return (
+                f"the landing post in view is {seen:.0f} px {what}, more than its given size"
+                f" ({size:.0f} px): not the post described"
+            )
+        end = start + (first if hi_cut else last)
+        out[axis] = end + (size - 1) / 2 if hi_cut else end - (size - 1) / 2
+    return out[0], out[1]
+
+
 def _post_point(
     region_px: np.ndarray,
     left: int,
     top: int,
     shape: tuple[int, int],
     centroid: tuple[float, float],
-) -> tuple[float, float]:
+    view: str = "auto",
+    size_px: tuple[float, float] | None = None,
+) -> tuple[float, float] | str:
     """Where a lamella lands on a post region. A post seen from the side stands on the
     grid below it: it enters the image from the lower border (sim/groundtruth/objects.py:
     the post runs from its top past the frame's lower edge), and the landing point is the
@@ -240,9 +330,16 @@ def _post_point(
     its centroid, also where the pad is cut by a border (a top-view pad cut by the upper,
     left or right border was taken for a side view and put at its far end, hundreds of
     pixels off: benchmarks/bench_keypoint_accuracy.py, 83 % -> 89 % within 25 px on 72
-    posts). Images are taken with the scan unrotated, as the workflows take them."""
-    if top + region_px.shape[0] != shape[0] or not region_px[-1].any():
-        return centroid
+    posts). Images are taken with the scan unrotated, as the workflows take them.
+    ``view`` "top" or "side" says which it is (a workflow knows); "auto" goes by the
+    lower border. ``size_px`` places a pad cut by a border (``_pad_centre``)."""
+    seen_from_above = view == "top" or (
+        view == "auto" and (top + region_px.shape[0] != shape[0] or not region_px[-1].any())
+    )
+    if seen_from_above:
+        if size_px is None:
+            return centroid
+        return _pad_centre(region_px, left, top, shape, centroid, size_px)
     centre, _ax, ay, _half_x, half_y = _box_axes(region_px, left, top)
     end = centre - ay * half_y
     return float(end[0]), float(end[1])
@@ -276,11 +373,18 @@ def features_from_mask(
     probabilities: np.ndarray | None = None,
     min_area_px: int = MIN_AREA_PX,
     image: np.ndarray | None = None,
+    lamella_length_m: float | None = None,
+    post_view: str = "auto",
+    post_size_m: tuple[float, float] | None = None,
 ) -> MaskFeatures:
     """Each of ``features`` from a (H, W) class-index mask; ``near_px`` (col, row) picks
     among several lamellae/posts (default: the image centre); ``probabilities`` (C, H, W)
     gives the scores; ``image``, the (H, W) grey frame the mask is of, gives the lamella's
-    bottom edge at full resolution (lamella_edges.py)."""
+    bottom edge at full resolution (lamella_edges.py); ``lamella_length_m`` (the lamella's
+    length along its axis, metres) places a lamella cut by a side border from its end in
+    view; ``post_view`` ("auto", "top", "side") says how the landing posts are seen and
+    ``post_size_m`` (width, length as seen from above, metres; the length foreshortened
+    as the image is) places a pad cut by a border."""
     mask = np.asarray(mask)
     if mask.ndim != 2:
         raise ValueError(f"mask must be 2-D (rows, cols), got shape {mask.shape}")
@@ -299,6 +403,21 @@ def features_from_mask(
         raise ValueError(
             f"probabilities must be (classes, {h}, {w}), got shape {probabilities.shape}"
         )
+    if lamella_length_m is not None and not (
+        isinstance(lamella_length_m, int | float)
+        and not isinstance(lamella_length_m, bool)
+        and np.isfinite(lamella_length_m)
+        and lamella_length_m > 0
+    ):
+        raise ValueError(
+            f"lamella_length_m must be > 0 (metres) or None (unknown), got {lamella_length_m!r}"
+        )
+    if post_size_m is not None and not _sizes_ok(post_size_m):
+        raise ValueError(
+            f"post_size_m must be (width, length) > 0 in metres or None, got {post_size_m!r}"
+        )
+    if post_view not in POST_VIEWS:
+        raise ValueError(f"post_view must be one of {POST_VIEWS}, got {post_view!r}")
     if image is not None and np.shape(image) != mask.shape:
         raise ValueError(f"image must be the mask's shape {mask.shape}, got {np.shape(image)}")
     centre = ((w - 1) / 2.0, (h - 1) / 2.0)
@@ -338,6 +457,13 @@ def features_from_mask(
                 bottom = bottom_edge_offset(image, box)
                 if bottom is not None:
                     box = _with_bottom(box, bottom)
+            if lamella_length_m is not None:
+                placed = _measured_from_end(box, cut, lamella_length_m / pixel_size_m)
+                if isinstance(placed, str):
+                    for k in ("LamellaCentre", "LamellaTopEdge", "LamellaBottomEdge"):
+                        cut[k] = placed
+                else:
+                    box = placed
             points = _lamella_points(box)
             for n in names:
                 if n in cut:
@@ -358,7 +484,16 @@ def features_from_mask(
             px, left, top = cls.crop(region)
             xy = region.centroid
             if n == "LandingPost":
-                xy = _post_point(px, left, top, (h, w), region.centroid)
+                size_px = (
+                    None
+                    if post_size_m is None
+                    else (post_size_m[0] / pixel_size_m, post_size_m[1] / pixel_size_m)
+                )
+                placed = _post_point(px, left, top, (h, w), region.centroid, post_view, size_px)
+                if isinstance(placed, str):
+                    out[n] = NotFound(n, placed)
+                    continue
+                xy = placed
             found(n, xy, region_score(probabilities, index, px, left, top))
         elif n == "NeedleTip":
             needle = regions(MANIPULATOR)

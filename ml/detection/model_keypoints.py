@@ -73,8 +73,17 @@ class ModelKeypoints:
         return cls(load_model(path), file_sha256(path), **kwargs)  # type: ignore[arg-type]
 
     def detect(
-        self, image: np.ndarray, pixel_size_m: float, near_px: tuple[float, float] | None = None
+        self,
+        image: np.ndarray,
+        pixel_size_m: float,
+        near_px: tuple[float, float] | None = None,
+        *,
+        lamella_length_m: float | None = None,
+        post_view: str = "auto",
+        post_size_m: tuple[float, float] | None = None,
     ) -> MaskFeatures:
+        """The features of ``image``; ``near_px``, ``lamella_length_m``, ``post_view`` and
+        ``post_size_m`` are what the workflow knows (``features_from_mask``)."""
         prediction = self.predictor.predict(image)
         found = features_from_mask(
             prediction.mask,
@@ -84,16 +93,24 @@ class ModelKeypoints:
             probabilities=prediction.probabilities,
             min_area_px=self.min_area_px,
             image=image,
+            lamella_length_m=lamella_length_m,
+            post_view=post_view,
+            post_size_m=post_size_m,
         )
         if self.tip_zoom > 1 and "NeedleTip" in found.found():
             found = zoomed_tip(self.predictor, image, found, self.tip_zoom, self.min_area_px)
         return found
 
     def __call__(
-        self, image: np.ndarray, pixel_size_m: float, near_px: tuple[float, float] | None
+        self,
+        image: np.ndarray,
+        pixel_size_m: float,
+        near_px: tuple[float, float] | None,
+        **hints: object,
     ) -> dict[str, tuple[float, float, float] | str]:
-        """Per feature ``(x_px, y_px, score)``, or the reason it was not found."""
-        found = self.detect(image, pixel_size_m, near_px)
+        """Per feature ``(x_px, y_px, score)``, or the reason it was not found; ``hints``
+        (``lamella_length_m``, ``post_view``, ``post_size_m``) as ``detect`` takes them."""
+        found = self.detect(image, pixel_size_m, near_px, **hints)  # type: ignore[arg-type]
         out: dict[str, tuple[float, float, float] | str] = {}
         for name, result in found.results.items():
             if isinstance(result, NotFound):

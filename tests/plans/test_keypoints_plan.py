@@ -146,3 +146,60 @@ def test_a_source_missing_a_feature_fails_the_trigger_and_publishes_nothing(RE, 
         RE(acquire_keypoints(microscope, "ion"))
     reason = call_in_bluesky_event_loop(microscope.fib_keypoints.LamellaCentre.reason.get_value())
     assert reason == "not run"
+
+
+class CutPredictor(BoxPredictor):
+    """A lamella 120 px long running 50 px past the frame's left border."""
+
+    def predict(self, image: np.ndarray) -> Prediction:
+        self.calls += 1
+        mask = np.zeros(image.shape, np.int64)
+        mask[100:130, 0:70] = LAMELLA
+        probs = np.full((6, *image.shape), 0.05, np.float32)
+        probs[LAMELLA][mask == LAMELLA] = 0.75
+        return Prediction(mask, probs)
+
+
+def test_the_protocol_length_places_a_lamella_cut_by_the_border(RE, microscope):
+    """The hints are configuration of the processor (in the descriptor) and reach the
+    model: without the length the centre is the middle of what shows (col 34.5), with it
+    60 px back from the end in view (col 69 - 59.5); they are reset by the next plan."""
+    m = microscope
+    call_in_bluesky_event_loop(m.add_keypoints(ModelKeypoints(CutPredictor(), "sha256:cut")))
+    RE(_set_small_frames(m))
+    _, docs = _events(RE, acquire_keypoints(m, "ion"))
+    (event,) = [d for n, d in docs if n == "event"]
+    assert event["data"]["fib_keypoints-LamellaCentre-x_px"] == pytest.approx(34.5)
+    assert event["data"]["fib_keypoints-LamellaLeftEdge-found"] is False
+    pixel_m = event["data"]["fib_keypoints-pixel_size_m"]
+    detections, docs = _events(RE, acquire_keypoints(m, "ion", lamella_length_m=120 * pixel_m))
+    assert detections.require("LamellaCentre").x_px == pytest.approx(69 - 59.5, abs=0.6)
+    assert detections.require("LamellaTopEdge").x_px == pytest.approx(69 - 59.5, abs=0.6)
+    (descriptor,) = [d for n, d in docs if n == "descriptor"]
+    config = descriptor["configuration"]["fib_keypoints"]["data"]
+    assert config["fib_keypoints-lamella_length_m"] == pytest.approx(120 * pixel_m)
+    assert config["fib_keypoints-post_view"] == "auto"
+    assert math.isnan(config["fib_keypoints-post_length_m"])
+    (start,) = [d for n, d in docs if n == "start"]
+    assert float(start["plan_args"]["lamella_length_m"]) == pytest.approx(120 * pixel_m)
+    again, _ = _events(RE, acquire_keypoints(m, "ion"))
+    assert again.require("LamellaCentre").x_px == pytest.approx(34.5)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"lamella_length_m": -1e-6}, "lamella_length_m"),
+        ({"lamella_length_m": 10.0}, "lamella_length_m"),  # metres, not micrometres
+        ({"lamella_length_m": float("inf")}, "lamella_length_m"),
+        ({"post_view": "above"}, "post_view"),
+        ({"post_size_m": (20e-6, 60.0)}, "post_size_m"),
+        ({"post_size_m": (20e-6,)}, "post_size_m"),
+    ],
+)
+def test_bad_hints_are_refused_before_the_run(RE, microscope, kwargs, field):
+    call_in_bluesky_event_loop(microscope.add_keypoints(ModelKeypoints(BoxPredictor(), "x")))
+    docs: list = []
+    with pytest.raises(ValueError, match=field):
+        RE(acquire_keypoints(microscope, "ion", **kwargs), lambda name, doc: docs.append(name))
+    assert docs == []

@@ -78,3 +78,32 @@ def test_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("x")
     with pytest.raises(ValueError, match="not empty"):
         DatasetRequest(tmp_path, 1, (0,))
+
+
+def test_a_view_records_each_lamella_length_and_its_foreshortening() -> None:
+    """What the keypoint hints are taken from: the lamella's length is the distance
+    between its true side midpoints, and a post's truth is foreshortened by the view's
+    vertical scale (ion views are tilted: < 1)."""
+    from fibsem_ophyd.sim.groundtruth.dataset import plan_views
+    from fibsem_ophyd.sim.groundtruth.scene import TwinTruth
+
+    request = DatasetRequest(output=Path("/nonexistent"), n_images=16, seeds=(7,))
+    truth = TwinTruth(7)
+    checked = 0
+    scales = set()
+    for spec in plan_views(request):
+        view = truth.render(spec)
+        scales.add((spec.beam, view.vertical_scale))
+        points = {(f, i): (x, y) for f, i, x, y in view.keypoints}
+        for instance, length_m in view.lamella_lengths_m.items():
+            left, right = (
+                points.get(("LamellaLeftEdge", instance)),
+                points.get(("LamellaRightEdge", instance)),
+            )
+            if left and right:
+                seen_px = float(np.hypot(right[0] - left[0], right[1] - left[1]))
+                assert seen_px == pytest.approx(length_m / spec.pixel_m, rel=1e-6)
+                checked += 1
+    assert checked >= 4
+    assert all(0.5 < s <= 1.0 for _, s in scales)
+    assert any(beam == "ion" and s < 1.0 for beam, s in scales)

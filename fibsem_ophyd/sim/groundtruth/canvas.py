@@ -37,6 +37,7 @@ class Canvas:
     rng: np.random.Generator
     keypoints: list[tuple[str, int, float, float]] = field(default_factory=list)
     milled: np.ndarray | None = None  # bool: where curtaining may show
+    lamella_lengths_m: dict[int, float] = field(default_factory=dict)  # by instance
 
     @classmethod
     def blank(

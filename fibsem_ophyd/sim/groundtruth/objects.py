@@ -82,6 +82,7 @@ def draw_lamella(
     edge = max(1.0, h * rng.uniform(0.05, 0.2))  # the bright top edge of the coating
     e_centre = centre - ay * (h / 2 - edge / 2)
     c.paint(rect_polygon(tuple(e_centre), (w, edge), angle_deg), "lamella", min(1.0, base + 0.15))
+    c.lamella_lengths_m[instance] = float(width_m)  # as its protocol would give it
     c.keypoint("LamellaCentre", *centre, instance=instance)
     c.keypoint("LamellaLeftEdge", *(centre - ax * w / 2), instance=instance)
     c.keypoint("LamellaRightEdge", *(centre + ax * w / 2), instance=instance)

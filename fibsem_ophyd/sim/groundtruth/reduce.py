@@ -39,4 +39,6 @@ def reduce_view(view: LabelledImage, factor: int) -> LabelledImage:
         shares.argmax(axis=0).astype(np.uint8),
         keypoints,
         view.site,
+        dict(view.lamella_lengths_m),
+        view.vertical_scale,
     )

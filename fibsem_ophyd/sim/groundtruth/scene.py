@@ -3,7 +3,7 @@ the imaging artefacts; the grey image, its class mask and its keypoints."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -71,6 +71,12 @@ class LabelledImage:
     mask: np.ndarray  # (H, W) uint8 class indices (labels.CLASS_INDEX)
     keypoints: list[tuple[str, int, float, float]]  # (feature, instance, x_px, y_px)
     site: str
+    #: each lamella's length along its axis (metres, by instance): what a workflow knows
+    #: from its protocol (the milled lamella's width), for keypoint hints
+    lamella_lengths_m: dict[int, float] = field(default_factory=dict)
+    #: rows' foreshortening of the specimen plane in this view (1: none): a tilted view's
+    #: posts and pads look shorter along y by it
+    vertical_scale: float = 1.0
 
 
 #: views use the first few sites of a seed, so a seed's texture tiles are reused
@@ -118,7 +124,9 @@ class TwinTruth:
         c.keypoint("ImageCentre", (w - 1) / 2, (h - 1) / 2)
         look = Look.sample(rng, spec.beam, spec.width_px / 1536)
         image = apply_look(c.image, c.milled, look, rng)
-        return LabelledImage(image, c.mask, c.keypoints, site_name)
+        return LabelledImage(
+            image, c.mask, c.keypoints, site_name, dict(c.lamella_lengths_m), float(vscale)
+        )
 
 
 def _somewhere(c: Canvas, frac: float = 0.25) -> tuple[float, float]:
