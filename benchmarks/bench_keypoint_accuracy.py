@@ -11,6 +11,12 @@ px. The features are the workflows' (``ModelKeypoints.detect``): the mask, the l
 bottom edge from the frame, the needle tip's second look (``--tip-zoom 1``: without it).
 Last, per stage, how many features miss by more than 25 px and by 10-25 px, and how many
 of those belong to a lamella running past the border: where the rest of the gap is.
+All of it twice, from one prediction per view: from the image alone, and with what a
+workflow knows of the view (``ModelKeypoints.detect``'s hints): the lamella's length (its
+protocol's; the twin's drawn length), which places a lamella cut by the image's border
+from its end in view; how the posts are seen (the grid from above in the "posts" views,
+a post from the side where a lamella lands); and the posts' size from above (20 x 60 um,
+the length foreshortened by the view's tilt), which places a pad cut by the border.
 
 Part 2 — the twin's own workflow frames (``TwinWorld.render``), as the workflows'
 FeatureDetectors see them, the true position from the twin's geometry: the needle tip
