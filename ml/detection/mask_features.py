@@ -48,7 +48,7 @@ The needle is the largest manipulator region.
   border looks like a side view; ``post_view`` ("top", "side"; a workflow knows which
   it is looking at) settles it, "auto" (default) goes by the lower border. A pad cut by
   one border of an axis has its centroid off by half of what is hidden; given the
-  pad's size as seen (``post_size_px``: its width along the image's x and length along
+  pad's size as seen (``post_size_m``: its width along the image's x and length along
   its y, the length foreshortened by a tilted view), its centre on that axis is half
   the size from its end in view (as for a lamella: longer in view than that, it is not
   found, with the reason).
