@@ -37,7 +37,7 @@ The needle is the largest manipulator region.
   instead: centre, top and bottom edge midpoints at half that length from it (on 480
   validation views, 25 of the 26 lamellae running past the border were cut at one side
   only, and their centre, top and bottom were 25-400 px off). A lamella longer in view
-  than its length (by ``LENGTH_SLACK``) is not the lamella described: its centre, top
+  than its length (by ``known_size.LENGTH_SLACK``) is not the lamella described: its centre, top
   and bottom are then not found, with the reason, rather than put somewhere wrong.
   Given the frame (``image``), the bottom edge is taken from it at full resolution
   (lamella_edges.py: the model's mask runs into what lies under the lamella), the top
@@ -77,24 +77,24 @@ from ml.classes import COPPER_ADAPTOR, LAMELLA, LANDING_POST, MANIPULATOR, VOLUM
 from ml.layout import FEATURES
 
 from .keypoints import Keypoint
-from .lamella_edges import LamellaBox, bottom_edge_offset
+from .known_size import POST_VIEWS, measured_from_end, pad_centre, sizes_ok
+from .lamella_edges import bottom_edge_offset
 from .mask_regions import ClassRegions
 from .needle_mask import needle_tip
+from .region_box import (
+    LAMELLA_FEATURES,
+    box_axes,
+    cut_edges,
+    lamella_box,
+    lamella_points,
+    with_bottom,
+)
 
 MIN_AREA_PX = 20
 FRAGMENT_FRACTION = 0.1
 LAMELLA_FRAGMENT_FRACTION = 0.25
-LENGTH_SLACK = 0.15  # a cut lamella may show this much more than its length (mask's blur)
-POST_VIEWS = ("auto", "top", "side")
 ADAPTOR_REACH_PX = 30  # needle pixels this near its tip are its end ...
 ADAPTOR_GAP_PX = 6  # ... which touches an adaptor this near
-LAMELLA_FEATURES = (
-    "LamellaCentre",
-    "LamellaLeftEdge",
-    "LamellaRightEdge",
-    "LamellaTopEdge",
-    "LamellaBottomEdge",
-)
 _CENTROID_FEATURES = {
     "LandingPost": (LANDING_POST, "landing post"),
     "CopperAdapterCentre": (COPPER_ADAPTOR, "copper adaptor"),
@@ -165,16 +165,6 @@ class MaskFeatures:
         return result
 
 
-def _sizes_ok(size: object) -> bool:
-    """A (width, length) pair of finite lengths > 0 (not booleans)."""
-    if not isinstance(size, tuple | list) or len(size) != 2:
-        return False
-    return all(
-        isinstance(v, int | float) and not isinstance(v, bool) and np.isfinite(v) and v > 0
-        for v in size
-    )
-
-
 def region_score(
     probabilities: np.ndarray | None, index: int, region_px: np.ndarray, left: int, top: int
 ) -> float:
@@ -184,134 +174,6 @@ def region_score(
         return 1.0
     h, w = region_px.shape
     return float(probabilities[index, top : top + h, left : left + w][region_px].mean())
-
-
-def _box_axes(region_px: np.ndarray, left: int, top: int):
-    """The region's minimum-area rotated box: centre (col, row), the unit axis nearer the
-    image's x (pointing right) and the one across it (pointing down), and the box's half
-    lengths along them, between the centres of its extreme pixels."""
-    contours, _ = cv2.findContours(
-        region_px.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
-    )
-    points = np.concatenate(contours).reshape(-1, 2).astype(np.float32)
-    corners = cv2.boxPoints(cv2.minAreaRect(points)).astype(np.float64)
-    centre = corners.mean(axis=0) + np.array([left, top], np.float64)
-    sides = (corners[1] - corners[0], corners[2] - corners[1])
-    along = max(sides, key=lambda v: abs(v[0]) / max(float(np.hypot(*v)), 1e-9))
-    across = sides[1] if along is sides[0] else sides[0]
-    half_x, half_y = float(np.hypot(*along)) / 2, float(np.hypot(*across)) / 2
-    ax = along / max(2 * half_x, 1e-9) if half_x else np.array([1.0, 0.0])
-    ay = across / max(2 * half_y, 1e-9) if half_y else np.array([-ax[1], ax[0]])
-    ax = ax if ax[0] >= 0 else -ax
-    ay = ay if ay[1] >= 0 else -ay
-    return centre, ax, ay, half_x, half_y
-
-
-def _lamella_box(region_px: np.ndarray, left: int, top: int) -> LamellaBox:
-    centre, ax, ay, half_x, half_y = _box_axes(region_px, left, top)
-    return LamellaBox(centre, ax, ay, half_x, half_y)
-
-
-def _with_bottom(box: LamellaBox, bottom_px: float) -> LamellaBox:
-    """The box with its top edge kept and its bottom edge ``bottom_px`` below its centre."""
-    half_h = (bottom_px + box.half_height_px) / 2
-    centre = box.centre + box.across * (bottom_px - box.half_height_px) / 2
-    return LamellaBox(centre, box.along, box.across, box.half_length_px, half_h)
-
-
-def _lamella_points(box: LamellaBox) -> dict[str, tuple[float, float]]:
-    """The lamella features (col, row) of a lamella's box: its centre and the midpoints
-    of its sides (a lamella is a rotated strip: a region's centroid or its row through
-    the centroid would move with holes, occlusions and rotation)."""
-    c, ax, ay = box.centre, box.along, box.across
-    hx, hy = box.half_length_px, box.half_height_px
-    points = (c, c - ax * hx, c + ax * hx, c - ay * hy, c + ay * hy)
-    return {n: (float(p[0]), float(p[1])) for n, p in zip(LAMELLA_FEATURES, points, strict=True)}
-
-
-def _cut_edges(
-    region_px: np.ndarray, left: int, top: int, shape: tuple[int, int], box: LamellaBox
-) -> dict[str, str]:
-    """The edges of a lamella that runs past the image's border, with the reason: the
-    mask ends there because the image does, and the box's side is the border, not the
-    lamella's edge. A region counts as cut where it covers at least a quarter of its box's
-    height (length) of the left or right (top or bottom) border column (row): a corner
-    that only grazes the border is not a cut."""
-    h, w = shape
-    rh, rw = region_px.shape
-    ends = max(2.0, box.half_height_px / 2)
-    sides = max(2.0, box.half_length_px / 2)
-    out: dict[str, str] = {}
-    for name, touches, count, need, border in (
-        ("LamellaLeftEdge", left == 0, region_px[:, 0], ends, "left"),
-        ("LamellaRightEdge", left + rw == w, region_px[:, -1], ends, "right"),
-        ("LamellaTopEdge", top == 0, region_px[0], sides, "top"),
-        ("LamellaBottomEdge", top + rh == h, region_px[-1], sides, "bottom"),
-    ):
-        if touches and int(count.sum()) >= need:
-            out[name] = f"the lamella runs past the image's {border} border: edge not in view"
-    return out
-
-
-def _measured_from_end(box: LamellaBox, cut: dict[str, str], length_px: float) -> LamellaBox | str:
-    """The box of a lamella cut by one side border, given its length: from its end in
-    view, ``length_px`` long. A reason (str) where the part in view is longer than that."""
-    left_cut, right_cut = "LamellaLeftEdge" in cut, "LamellaRightEdge" in cut
-    if left_cut == right_cut:  # not cut at a side, or at both: the length cannot place it
-        return box
-    seen = 2 * box.half_length_px
-    if seen > length_px * (1 + LENGTH_SLACK) + 2:
-        return (
-            f"the lamella in view is {seen:.0f} px long, longer than its given length"
-            f" ({length_px:.0f} px): not the lamella described"
-        )
-    half = length_px / 2
-    if left_cut:  # its right end is in view
-        end = box.centre + box.along * box.half_length_px
-        centre = end - box.along * half
-    else:
-        end = box.centre - box.along * box.half_length_px
-        centre = end + box.along * half
-    return LamellaBox(centre, box.along, box.across, half, box.half_height_px)
-
-
-def _pad_centre(
-    region_px: np.ndarray,
-    left: int,
-    top: int,
-    shape: tuple[int, int],
-    centroid: tuple[float, float],
-    size_px: tuple[float, float],
-) -> tuple[float, float] | str:
-    """A pad seen from above, given its size (width, length in pixels as seen): on an
-    axis where one border cuts it, its centre half the size from its end in view; else
-    its centroid. A reason (str) where it shows longer than its size."""
-    h, w = shape
-    rh, rw = region_px.shape
-    cols = np.flatnonzero(region_px.any(axis=0))
-    rows = np.flatnonzero(region_px.any(axis=1))
-    out = [float(centroid[0]), float(centroid[1])]
-    for axis, (first, last, start, n, size, edge_lo, edge_hi, across) in enumerate(
-        (
-            (cols[0], cols[-1], left, w, size_px[0], region_px[:, 0], region_px[:, -1], len(rows)),
-            (rows[0], rows[-1], top, h, size_px[1], region_px[0], region_px[-1], len(cols)),
-        )
-    ):
-        need = max(2.0, across / 4)  # a corner grazing the border is not a cut
-        lo_cut = start == 0 and first == 0 and int(edge_lo.sum()) >= need
-        hi_cut = start + (rw, rh)[axis] == n and int(edge_hi.sum()) >= need
-        if lo_cut == hi_cut:
-            continue
-        seen = float(last - first + 1)
-        if seen > size * (1 + LENGTH_SLACK) + 2:
-            what = ("wide", "long")[axis]
-            return (
-                f"the landing post in view is {seen:.0f} px {what}, more than its given size"
-                f" ({size:.0f} px): not the post described"
-            )
-        end = start + (first if hi_cut else last)
-        out[axis] = end + (size - 1) / 2 if hi_cut else end - (size - 1) / 2
-    return out[0], out[1]
 
 
 def _post_point(
@@ -332,15 +194,15 @@ def _post_point(
     pixels off: benchmarks/bench_keypoint_accuracy.py, 83 % -> 89 % within 25 px on 72
     posts). Images are taken with the scan unrotated, as the workflows take them.
     ``view`` "top" or "side" says which it is (a workflow knows); "auto" goes by the
-    lower border. ``size_px`` places a pad cut by a border (``_pad_centre``)."""
+    lower border. ``size_px`` places a pad cut by a border (``known_size.pad_centre``)."""
     seen_from_above = view == "top" or (
         view == "auto" and (top + region_px.shape[0] != shape[0] or not region_px[-1].any())
     )
     if seen_from_above:
         if size_px is None:
             return centroid
-        return _pad_centre(region_px, left, top, shape, centroid, size_px)
-    centre, _ax, ay, _half_x, half_y = _box_axes(region_px, left, top)
+        return pad_centre(region_px, left, top, shape, centroid, size_px)
+    centre, _ax, ay, _half_x, half_y = box_axes(region_px, left, top)
     end = centre - ay * half_y
     return float(end[0]), float(end[1])
 
@@ -412,7 +274,7 @@ def features_from_mask(
         raise ValueError(
             f"lamella_length_m must be > 0 (metres) or None (unknown), got {lamella_length_m!r}"
         )
-    if post_size_m is not None and not _sizes_ok(post_size_m):
+    if post_size_m is not None and not sizes_ok(post_size_m):
         raise ValueError(
             f"post_size_m must be (width, length) > 0 in metres or None, got {post_size_m!r}"
         )
@@ -451,20 +313,20 @@ def features_from_mask(
             region = lam.nearest(near, LAMELLA_FRAGMENT_FRACTION)
             px, left, top = lam.crop(region)
             score = region_score(probabilities, LAMELLA, px, left, top)
-            box = _lamella_box(px, left, top)
-            cut = _cut_edges(px, left, top, (h, w), box)
+            box = lamella_box(px, left, top)
+            cut = cut_edges(px, left, top, (h, w), box)
             if image is not None and "LamellaBottomEdge" not in cut:
                 bottom = bottom_edge_offset(image, box)
                 if bottom is not None:
-                    box = _with_bottom(box, bottom)
+                    box = with_bottom(box, bottom)
             if lamella_length_m is not None:
-                placed = _measured_from_end(box, cut, lamella_length_m / pixel_size_m)
+                placed = measured_from_end(box, cut, lamella_length_m / pixel_size_m)
                 if isinstance(placed, str):
                     for k in ("LamellaCentre", "LamellaTopEdge", "LamellaBottomEdge"):
                         cut[k] = placed
                 else:
                     box = placed
-            points = _lamella_points(box)
+            points = lamella_points(box)
             for n in names:
                 if n in cut:
                     out[n] = NotFound(n, cut[n])
