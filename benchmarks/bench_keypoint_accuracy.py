@@ -45,6 +45,7 @@ from workflow_frames import Frame, landed_frames, needle_frames, post_frames
 from fibsem_ophyd.sim.groundtruth.dataset import DatasetRequest, plan_views
 from fibsem_ophyd.sim.groundtruth.scene import TwinTruth
 from ml.detection import find_landed_lamella, find_landing_post, find_needle_tip
+from ml.detection.lamella_zoom import LAMELLA_ZOOM
 from ml.detection.mask_features import LAMELLA_FEATURES
 from ml.detection.model_keypoints import ModelKeypoints, file_sha256
 from ml.detection.needle_zoom import TIP_ZOOM
@@ -108,19 +109,21 @@ def _post_size(truth: TwinTruth, view) -> tuple[float, float]:
 
 
 class _OncePredictor:
-    """The model's prediction of a frame made once and kept for the frame's second look
-    (with hints): both ways see the same mask, and the model runs once per view."""
+    """The model's predictions of a view (the frame and the windows of its second looks)
+    made once and kept for the view's second pass (with hints): both ways see the same
+    masks, and the model runs once per image."""
 
     def __init__(self, predictor) -> None:
         self.predictor = predictor
-        self._key: tuple | None = None
-        self._last = None
+        self._kept: dict[tuple, object] = {}
 
     def predict(self, image: np.ndarray):
         key = (image.shape, hashlib.blake2b(np.ascontiguousarray(image).data).digest())
-        if key != self._key:
-            self._key, self._last = key, self.predictor.predict(image)
-        return self._last
+        if key not in self._kept:
+            if len(self._kept) >= 8:  # a new view
+                self._kept.clear()
+            self._kept[key] = self.predictor.predict(image)
+        return self._kept[key]
 
 
 def labelled_views(model: ModelKeypoints, seeds: tuple[int, ...], n_views: int) -> None:
@@ -129,7 +132,7 @@ def labelled_views(model: ModelKeypoints, seeds: tuple[int, ...], n_views: int) 
     hinted = Way({f: Tally() for f in FEATURES})
     once = ModelKeypoints(
         _OncePredictor(model.predictor), model.model_id, model.features, model.min_area_px,
-        model.tip_zoom,
+        model.tip_zoom, model.lamella_zoom,
     )  # fmt: skip
     truths: dict[int, TwinTruth] = {}
     render_s = model_s = 0.0
@@ -258,6 +261,12 @@ def main() -> None:
         default=TIP_ZOOM,
         help="the needle tip's second look (ml/detection/needle_zoom.py; 1: none)",
     )
+    parser.add_argument(
+        "--lamella-zoom",
+        type=float,
+        default=LAMELLA_ZOOM,
+        help="a short lamella's second look (ml/detection/lamella_zoom.py; 1: none)",
+    )
     args = parser.parse_args()
     seeds = _seeds(args.seeds)
     train_seeds = str(shipped_info(args.model_dir).get("train_seeds") or "")
@@ -266,9 +275,15 @@ def main() -> None:
         print(f"warning: seeds {sorted(trained & set(seeds))} trained the model; not held out")
     path = shipped_model_path(args.model_dir)
     model = ModelKeypoints(
-        load_shipped_model(folder=args.model_dir), file_sha256(path), tip_zoom=args.tip_zoom
+        load_shipped_model(folder=args.model_dir),
+        file_sha256(path),
+        tip_zoom=args.tip_zoom,
+        lamella_zoom=args.lamella_zoom,
     )
-    print(f"shipped model {path.name} {model.model_id}, tip zoom {model.tip_zoom:g}")
+    print(
+        f"shipped model {path.name} {model.model_id}, tip zoom {model.tip_zoom:g},"
+        f" lamella zoom {model.lamella_zoom:g}"
+    )
     if args.part in ("1", "both"):
         labelled_views(model, seeds, args.views)
     if args.part in ("2", "both"):

@@ -6,11 +6,12 @@
 feature, ``(x_px, y_px, score)`` or the reason it was not found. ``detect`` gives the
 full ``MaskFeatures`` (with metres) for code that is not a device.
 
-Two looks at full resolution follow the model's mask (benchmarks/bench_keypoint_accuracy.py
+Three looks at full resolution follow the model's mask (benchmarks/bench_keypoint_accuracy.py
 gives the figures): the lamella's bottom edge is taken from the frame itself
-(lamella_edges.py), and the needle tip from a second prediction on the part of the frame
+(lamella_edges.py); the needle tip from a second prediction on the part of the frame
 around it, ``tip_zoom`` times larger (needle_zoom.py): at 1/8 scale the needle's thin end
-is lost, and the tip found lies 10-25 px back along the shaft.
+is lost, and the tip found lies 10-25 px back along the shaft; and a short lamella's
+features from a second prediction ``lamella_zoom`` times larger (lamella_zoom.py).
 
 The model's identity is the SHA-256 of its file: the same weights give the same id
 whatever the file is called, and a retrained model a different one.
@@ -27,6 +28,7 @@ import numpy as np
 
 from ml.layout import FEATURES
 
+from .lamella_zoom import LAMELLA_ZOOM, zoomed_lamella
 from .mask_features import MIN_AREA_PX, MaskFeatures, NotFound, features_from_mask
 from .needle_zoom import TIP_ZOOM, zoomed_tip
 
@@ -53,6 +55,7 @@ class ModelKeypoints:
         features: Iterable[str] = FEATURES,
         min_area_px: int = MIN_AREA_PX,
         tip_zoom: float = TIP_ZOOM,
+        lamella_zoom: float = LAMELLA_ZOOM,
     ) -> None:
         self.predictor = predictor
         self.model_id = model_id
@@ -64,6 +67,9 @@ class ModelKeypoints:
         if isinstance(tip_zoom, bool) or not (np.isfinite(tip_zoom) and tip_zoom >= 1):
             raise ValueError(f"tip_zoom must be >= 1 (1: no second look), got {tip_zoom!r}")
         self.tip_zoom = float(tip_zoom)
+        if isinstance(lamella_zoom, bool) or not (np.isfinite(lamella_zoom) and lamella_zoom >= 1):
+            raise ValueError(f"lamella_zoom must be >= 1 (1: no second look), got {lamella_zoom!r}")
+        self.lamella_zoom = float(lamella_zoom)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, **kwargs: object) -> ModelKeypoints:
@@ -97,6 +103,17 @@ class ModelKeypoints:
             post_view=post_view,
             post_size_m=post_size_m,
         )
+        if self.lamella_zoom > 1:
+            found = zoomed_lamella(
+                self.predictor,
+                image,
+                found,
+                self.lamella_zoom,
+                self.min_area_px,
+                lamella_length_m=lamella_length_m,
+                post_view=post_view,
+                post_size_m=post_size_m,
+            )
         if self.tip_zoom > 1 and "NeedleTip" in found.found():
             found = zoomed_tip(self.predictor, image, found, self.tip_zoom, self.min_area_px)
         return found
