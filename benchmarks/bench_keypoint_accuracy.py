@@ -8,7 +8,8 @@ and 10 px, median error in px and nm, and false detections (found where it is no
 several instances the truth is the one nearest the image centre, as the model's features
 are taken (ml/evaluation). Targets (issue 11): >= 95 % within 25 px, >= 85 % within 10
 px. The features are the workflows' (``ModelKeypoints.detect``): the mask, the lamella's
-bottom edge from the frame, the needle tip's second look (``--tip-zoom 1``: without it).
+bottom edge from the frame, the needle tip's second look (``--tip-zoom 1``: without it)
+and a short lamella's (``--lamella-zoom 1``: without it).
 Last, per stage, how many features miss by more than 25 px and by 10-25 px, and how many
 of those belong to a lamella running past the border: where the rest of the gap is.
 All of it twice, from one prediction per view: from the image alone, and with what a
@@ -26,7 +27,7 @@ model feature vs classical finder (``profiles/detectors.py``). Which of them gui
 each target is decided from this table (profiles/guidance.py).
 
     nice -n 10 .venv/bin/python benchmarks/bench_keypoint_accuracy.py [--views 48] [--seeds 100-103]
-        [--part 1|2|both] [--tip-zoom 2]
+        [--part 1|2|both] [--tip-zoom 2] [--lamella-zoom 1.5]
 """
 
 from __future__ import annotations
