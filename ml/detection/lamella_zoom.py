@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .mask_features import FoundFeature, MaskFeatures, features_from_mask, found_feature
-from .needle_zoom import window_around
+from .needle_zoom import predict_around
 from .region_box import LAMELLA_FEATURES
 
 if TYPE_CHECKING:
@@ -57,9 +57,9 @@ def short_lamella(found: MaskFeatures) -> float | None:
 
 
 def zoomed_lamella(
-    predictor: Predictor,
-    image: np.ndarray,
     found: MaskFeatures,
+    image: np.ndarray,
+    predictor: Predictor,
     zoom: float,
     min_area_px: int,
     **hints: object,
@@ -71,9 +71,8 @@ def zoomed_lamella(
     if length_px is None:
         return found
     first = found.require("LamellaCentre").keypoint
-    left, top, ww, wh = window_around(found.image_shape, (first.x_px, first.y_px), zoom)
-    window = np.ascontiguousarray(image[top : top + wh, left : left + ww])
-    prediction = predictor.predict(window)
+    prediction, left, top = predict_around(predictor, image, (first.x_px, first.y_px), zoom)
+    window = image[top : top + prediction.mask.shape[0], left : left + prediction.mask.shape[1]]
     second = features_from_mask(
         np.ascontiguousarray(prediction.mask, dtype=np.uint8),
         found.pixel_size_m,

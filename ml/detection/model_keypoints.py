@@ -105,9 +105,9 @@ class ModelKeypoints:
         )
         if self.lamella_zoom > 1:
             found = zoomed_lamella(
-                self.predictor,
-                image,
                 found,
+                image,
+                self.predictor,
                 self.lamella_zoom,
                 self.min_area_px,
                 lamella_length_m=lamella_length_m,

@@ -27,7 +27,7 @@ from .mask_regions import ClassRegions
 from .needle_mask import needle_tip
 
 if TYPE_CHECKING:
-    from ml.segmentation.predictor import Predictor
+    from ml.segmentation.predictor import Prediction, Predictor
 
 TIP_ZOOM = 2.0
 _MIN_WINDOW_PX = 32
@@ -46,6 +46,16 @@ def window_around(
     return left, top, ww, wh
 
 
+def predict_around(
+    predictor: Predictor, image: np.ndarray, point: tuple[float, float], zoom: float
+) -> tuple[Prediction, int, int]:
+    """The model's prediction of the window ``zoom`` times smaller than ``image`` around
+    ``point`` (col, row), and the window's ``left``, ``top`` in the image."""
+    left, top, ww, wh = window_around(image.shape[:2], point, zoom)
+    window = np.ascontiguousarray(image[top : top + wh, left : left + ww])
+    return predictor.predict(window), left, top
+
+
 def zoomed_tip(
     predictor: Predictor,
     image: np.ndarray,
@@ -55,11 +65,9 @@ def zoomed_tip(
 ) -> MaskFeatures:
     """``found`` with its NeedleTip from the model's mask of the window around it."""
     first = found.require("NeedleTip")
-    left, top, ww, wh = window_around(
-        found.image_shape, (first.keypoint.x_px, first.keypoint.y_px), zoom
+    prediction, left, top = predict_around(
+        predictor, image, (first.keypoint.x_px, first.keypoint.y_px), zoom
     )
-    window = np.ascontiguousarray(image[top : top + wh, left : left + ww])
-    prediction = predictor.predict(window)
     mask = np.ascontiguousarray(prediction.mask, dtype=np.uint8)
     needle = ClassRegions(mask, MANIPULATOR, min_area_px)
     if needle.missing("needle", min_area_px):
