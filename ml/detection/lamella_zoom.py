@@ -2,7 +2,7 @@
 
 The segmentation model sees the frame reduced to about 200 px wide. A lamella a tenth of
 the frame long is then some 20 px long and 2-4 px thick to the model: its ends and its
-faces blur into the trench, and its features miss by 25-60 px at full resolution
+faces blur into the trench, and its features miss by 25-140 px at full resolution
 (benchmarks/bench_keypoint_accuracy.py). Where the lamella found in the frame is shorter
 than ``SHORT_LAMELLA_FRACTION`` of the frame's width, the model is run once more on a
 window ``zoom`` times smaller than the frame (same aspect), centred on that lamella, and
@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .mask_features import FoundFeature, MaskFeatures, features_from_mask, found_feature
-from .needle_zoom import predict_around
 from .region_box import LAMELLA_FEATURES
+from .zoom_window import predict_around
 
 if TYPE_CHECKING:
     from ml.segmentation.predictor import Predictor
@@ -71,8 +71,7 @@ def zoomed_lamella(
     if length_px is None:
         return found
     first = found.require("LamellaCentre").keypoint
-    prediction, left, top = predict_around(predictor, image, (first.x_px, first.y_px), zoom)
-    window = image[top : top + prediction.mask.shape[0], left : left + prediction.mask.shape[1]]
+    prediction, window, left, top = predict_around(predictor, image, (first.x_px, first.y_px), zoom)
     second = features_from_mask(
         np.ascontiguousarray(prediction.mask, dtype=np.uint8),
         found.pixel_size_m,

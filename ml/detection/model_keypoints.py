@@ -31,6 +31,7 @@ from ml.layout import FEATURES
 from .lamella_zoom import LAMELLA_ZOOM, zoomed_lamella
 from .mask_features import MIN_AREA_PX, MaskFeatures, NotFound, features_from_mask
 from .needle_zoom import TIP_ZOOM, zoomed_tip
+from .zoom_window import checked_zoom
 
 if TYPE_CHECKING:  # ml.segmentation needs torch: imported only where a model is loaded
     from ml.segmentation.predictor import Predictor
@@ -64,12 +65,8 @@ class ModelKeypoints:
         if unknown:
             raise ValueError(f"unknown features {unknown}; known: {', '.join(FEATURES)}")
         self.min_area_px = min_area_px
-        if isinstance(tip_zoom, bool) or not (np.isfinite(tip_zoom) and tip_zoom >= 1):
-            raise ValueError(f"tip_zoom must be >= 1 (1: no second look), got {tip_zoom!r}")
-        self.tip_zoom = float(tip_zoom)
-        if isinstance(lamella_zoom, bool) or not (np.isfinite(lamella_zoom) and lamella_zoom >= 1):
-            raise ValueError(f"lamella_zoom must be >= 1 (1: no second look), got {lamella_zoom!r}")
-        self.lamella_zoom = float(lamella_zoom)
+        self.tip_zoom = checked_zoom("tip_zoom", tip_zoom)
+        self.lamella_zoom = checked_zoom("lamella_zoom", lamella_zoom)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, **kwargs: object) -> ModelKeypoints:

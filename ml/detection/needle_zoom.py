@@ -25,35 +25,12 @@ from ml.classes import MANIPULATOR
 from .mask_features import MaskFeatures, found_feature, region_score
 from .mask_regions import ClassRegions
 from .needle_mask import needle_tip
+from .zoom_window import predict_around
 
 if TYPE_CHECKING:
-    from ml.segmentation.predictor import Prediction, Predictor
+    from ml.segmentation.predictor import Predictor
 
 TIP_ZOOM = 2.0
-_MIN_WINDOW_PX = 32
-
-
-def window_around(
-    shape: tuple[int, int], point: tuple[float, float], zoom: float
-) -> tuple[int, int, int, int]:
-    """``(left, top, width, height)`` of the window ``zoom`` times smaller than an image of
-    ``shape`` (rows, cols), centred on ``point`` (col, row) and moved inside the image."""
-    h, w = shape
-    ww = max(min(w, _MIN_WINDOW_PX), round(w / zoom))
-    wh = max(min(h, _MIN_WINDOW_PX), round(h / zoom))
-    left = round(min(max(point[0] - ww / 2, 0), w - ww))
-    top = round(min(max(point[1] - wh / 2, 0), h - wh))
-    return left, top, ww, wh
-
-
-def predict_around(
-    predictor: Predictor, image: np.ndarray, point: tuple[float, float], zoom: float
-) -> tuple[Prediction, int, int]:
-    """The model's prediction of the window ``zoom`` times smaller than ``image`` around
-    ``point`` (col, row), and the window's ``left``, ``top`` in the image."""
-    left, top, ww, wh = window_around(image.shape[:2], point, zoom)
-    window = np.ascontiguousarray(image[top : top + wh, left : left + ww])
-    return predictor.predict(window), left, top
 
 
 def zoomed_tip(
@@ -65,7 +42,7 @@ def zoomed_tip(
 ) -> MaskFeatures:
     """``found`` with its NeedleTip from the model's mask of the window around it."""
     first = found.require("NeedleTip")
-    prediction, left, top = predict_around(
+    prediction, _window, left, top = predict_around(
         predictor, image, (first.keypoint.x_px, first.keypoint.y_px), zoom
     )
     mask = np.ascontiguousarray(prediction.mask, dtype=np.uint8)

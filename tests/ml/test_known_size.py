@@ -10,17 +10,9 @@ import pytest
 from ml.classes import LAMELLA, LANDING_POST
 from ml.detection.mask_features import FoundFeature, NotFound, features_from_mask
 
-H, W = 100, 160
-PS = 10e-9
-
-
-def _box(mask: np.ndarray, top: int, left: int, height: int, width: int, cls: int) -> None:
-    mask[top : top + height, left : left + width] = cls
-
-
-def _xy(result) -> tuple[float, float]:
-    assert isinstance(result, FoundFeature), result
-    return result.keypoint.x_px, result.keypoint.y_px
+from .mask_cases import PS, H, W
+from .mask_cases import box as _box
+from .mask_cases import xy as _xy
 
 
 @pytest.mark.parametrize("side", ["left", "right"])

@@ -11,7 +11,7 @@ import pytest
 from fibsem_ophyd.sim.groundtruth.dataset import DatasetRequest, plan_views
 from fibsem_ophyd.sim.groundtruth.scene import TwinTruth
 from ml.detection.model_keypoints import ModelKeypoints
-from ml.detection.needle_zoom import window_around
+from ml.detection.zoom_window import window_around
 from ml.segmentation.shipped import load_shipped_model
 
 
