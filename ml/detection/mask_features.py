@@ -41,7 +41,10 @@ The needle is the largest manipulator region.
   and bottom are then not found, with the reason, rather than put somewhere wrong.
   Given the frame (``image``), the bottom edge is taken from it at full resolution
   (lamella_edges.py: the model's mask runs into what lies under the lamella), the top
-  edge kept, and the centre and side midpoints follow.
+  edge kept, and the centre and side midpoints follow. Pieces of the lamella the model
+  split along its length (a landed lamella over its post's grey) are joined to it
+  first when its length is given (lamella_pieces.py: on its line, as thick, within
+  that length), so its ends are the outer pieces'.
 - LandingPost: where a lamella lands. A post seen from the side enters the image from
   its lower border (it stands on the grid below): the middle of its far end, its top; a
   post seen from above: its centroid. A pad seen from above that runs past the lower
@@ -79,6 +82,7 @@ from ml.layout import FEATURES
 from .keypoints import Keypoint
 from .known_size import POST_VIEWS, measured_from_end, pad_centre, sizes_ok
 from .lamella_edges import bottom_edge_offset
+from .lamella_pieces import joined_pieces
 from .mask_regions import ClassRegions
 from .needle_mask import needle_tip
 from .region_box import (
@@ -312,8 +316,11 @@ def features_from_mask(
         else:
             region = lam.nearest(near, LAMELLA_FRAGMENT_FRACTION)
             px, left, top = lam.crop(region)
-            score = region_score(probabilities, LAMELLA, px, left, top)
             box = lamella_box(px, left, top)
+            if lamella_length_m is not None:
+                length_px = lamella_length_m / pixel_size_m
+                px, left, top, box = joined_pieces(lam.regions, region, box, length_px)
+            score = region_score(probabilities, LAMELLA, px, left, top)
             cut = cut_edges(px, left, top, (h, w), box)
             if image is not None and "LamellaBottomEdge" not in cut:
                 bottom = bottom_edge_offset(image, box)

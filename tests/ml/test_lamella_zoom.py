@@ -67,6 +67,22 @@ def test_only_a_short_whole_lamella_is_looked_at_again():
     assert once.shapes == [_SHAPE]
 
 
+def test_a_lamella_shorter_than_its_given_length_is_looked_at_again():
+    """400 px is over 15 % of the frame's width: looked at again only when the workflow
+    says the lamella is longer (500 px: the mask shows 80 % of it), not when it says
+    the mask shows all of it (440 px: over 85 %)."""
+    shapes = {}
+    for given_px in (None, 440, 500):
+        model = _Bright()
+        hint = None if given_px is None else given_px * 1e-8
+        ModelKeypoints(model, "x", LAMELLA_FEATURES).detect(
+            _frame(500, 400), 1e-8, lamella_length_m=hint
+        )
+        shapes[given_px] = model.shapes
+    assert shapes[None] == shapes[440] == [_SHAPE]
+    assert shapes[500] == [_SHAPE, (683, 1024)]
+
+
 def test_a_short_lamella_cut_by_the_border_is_not_looked_at_again():
     found = ModelKeypoints(_Bright(), "x", LAMELLA_FEATURES, lamella_zoom=1.0).detect(
         _frame(0, 120), 1e-8
