@@ -22,8 +22,8 @@ zooms 1.25-2 and lengths 10-130 % of the frame tried): for the lamella features,
 -> 96.2 % within 25 px. A longer lamella is seen well enough, and a window much smaller
 than the frame shows the model a scale it was not trained on (zoom 2 on every lamella:
 95.1 % -> 88.2 %). The given-length trigger left the 480 validation views' figures as
-they were (96.8 % / 92.3 % within 25 / 10 px) and put two landed lamellae of held-out
-seeds 310-349 right (69 px -> 11 px).
+they were (96.8 % / 92.3 % within 25 / 10 px) and put a landed lamella of held-out
+seeds 310-349 right (its left edge 69 px -> 11 px).
 """
 
 from __future__ import annotations
