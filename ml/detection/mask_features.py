@@ -59,10 +59,12 @@ The needle is the largest manipulator region.
   tapering to a rounded tip); the tip is the centre of its rounded end: past the
   region's point farthest from where it enters, the point deepest inside the region
   (distance transform) for its distance behind that apex. A needle region that touches
-  no border has its tip at the narrower end of its long axis. A needle whose end touches
-  the copper adaptor is attached to it and ends behind it: its tip is not found (the
-  region's end there is the adaptor's edge; the twin's lift-out views gave one false tip
-  in every such view before).
+  no border has its tip at the narrower end of its long axis. Pieces of the needle the
+  model broke off its end are joined to it first (needle_pieces.py). A needle whose end
+  touches a copper adaptor is attached to it and ends behind it: its tip is not found
+  (the region's end there is the adaptor's edge; the twin's lift-out views gave one
+  false tip in every such view before). A speck of adaptor class (under
+  ``ADAPTOR_MIN_AREA_M2``, needle_mask.py) is no adaptor and hides nothing.
 
 Score: the model's mean probability for the class over the region when probabilities
 are given, else 1.0 (a mask alone carries no confidence).
@@ -73,7 +75,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from ml.classes import COPPER_ADAPTOR, LAMELLA, LANDING_POST, MANIPULATOR, VOLUME_BLOCK
@@ -84,7 +85,8 @@ from .known_size import POST_VIEWS, measured_from_end, pad_centre, sizes_ok
 from .lamella_edges import bottom_edge_offset
 from .lamella_pieces import joined_pieces
 from .mask_regions import ClassRegions
-from .needle_mask import needle_tip
+from .needle_mask import hidden_by_adaptor, needle_end
+from .needle_pieces import joined_needle
 from .region_box import (
     LAMELLA_FEATURES,
     box_axes,
@@ -97,8 +99,6 @@ from .region_box import (
 MIN_AREA_PX = 20
 FRAGMENT_FRACTION = 0.1
 LAMELLA_FRAGMENT_FRACTION = 0.25
-ADAPTOR_REACH_PX = 30  # needle pixels this near its tip are its end ...
-ADAPTOR_GAP_PX = 6  # ... which touches an adaptor this near
 _CENTROID_FEATURES = {
     "LandingPost": (LANDING_POST, "landing post"),
     "CopperAdapterCentre": (COPPER_ADAPTOR, "copper adaptor"),
@@ -209,26 +209,6 @@ def _post_point(
     centre, _ax, ay, _half_x, half_y = box_axes(region_px, left, top)
     end = centre - ay * half_y
     return float(end[0]), float(end[1])
-
-
-def _hidden_by_adaptor(mask: np.ndarray, tip: tuple[float, float]) -> bool:
-    """Whether the needle's end found at ``tip`` touches the copper adaptor: a needle
-    attached to an adaptor ends behind it, and its region's end is the adaptor's edge,
-    not the tip. Touching: a copper adaptor pixel within ``ADAPTOR_GAP_PX`` of a needle
-    pixel within ``ADAPTOR_REACH_PX`` of the tip."""
-    h, w = mask.shape
-    reach, gap = ADAPTOR_REACH_PX, ADAPTOR_GAP_PX
-    c0, c1 = max(0, int(tip[0] - reach - gap)), min(w, int(tip[0] + reach + gap) + 1)
-    r0, r1 = max(0, int(tip[1] - reach - gap)), min(h, int(tip[1] + reach + gap) + 1)
-    window = mask[r0:r1, c0:c1]
-    adaptor = window == COPPER_ADAPTOR
-    if not adaptor.any():
-        return False
-    rows, cols = np.mgrid[r0:r1, c0:c1]
-    near_tip = (cols - tip[0]) ** 2 + (rows - tip[1]) ** 2 <= reach**2
-    end = ((window == MANIPULATOR) & near_tip).view(np.uint8)
-    grown = cv2.dilate(end, np.ones((2 * gap + 1, 2 * gap + 1), np.uint8))
-    return bool((grown.view(bool) & adaptor).any())
 
 
 def features_from_mask(
@@ -370,9 +350,9 @@ def features_from_mask(
             if why:
                 out[n] = NotFound(n, why)
                 continue
-            px, left, top = needle.crop(needle.largest())
-            tip = needle_tip(px, left, top, (h, w))
-            if _hidden_by_adaptor(mask, tip):
+            px, left, top = joined_needle(needle.regions, needle.largest(), mask)
+            tip, apex = needle_end(px, left, top, (h, w))
+            if hidden_by_adaptor(mask, apex, regions(COPPER_ADAPTOR).regions, pixel_size_m):
                 out[n] = NotFound(n, "the needle ends at the copper adaptor: its tip is behind it")
                 continue
             found(n, tip, region_score(probabilities, MANIPULATOR, px, left, top))

@@ -8,24 +8,48 @@ detector (needle_tip.py) also reports it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 
+from ml.classes import MANIPULATOR
+
+from .mask_regions import Region
+
 _APEX_WEIGHT = 0.5  # > any needle taper seen in an image, < 1
 _TIP_WINDOW_PX = 64  # half-size of the window around the apex: > the end's radius
+ADAPTOR_REACH_PX = 30  # needle pixels this near its apex are its end ...
+ADAPTOR_GAP_PX = 6  # ... which touches an adaptor this near ...
+# ... of at least this area. A copper adaptor is a piece cut from a grid bar, several
+# micrometres a side (the twin's: 8-15 x 5-10 um, at least 40 um^2); a quarter of the
+# smallest is not one. The model leaves specks of the class on the needle's end or on a
+# lamella it carries (0.1 and 6.5 um^2 in the twin's held-out views; real adaptors there
+# were 60 um^2 and more), and such a speck hid a tip in plain view.
+ADAPTOR_MIN_AREA_M2 = 10e-12
 
 
-def needle_tip(region_px: np.ndarray, left: int, top: int, shape: tuple[int, int]):
+def needle_tip(
+    region_px: np.ndarray, left: int, top: int, shape: tuple[int, int]
+) -> tuple[float, float]:
     """Centre (col, row) of the needle's rounded end, in image pixels."""
+    return needle_end(region_px, left, top, shape)[0]
+
+
+def needle_end(
+    region_px: np.ndarray, left: int, top: int, shape: tuple[int, int]
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(tip, apex), (col, row) image pixels: the centre of the needle's rounded end, and
+    the region's outermost point there (farthest from where it enters)."""
     h, w = shape
-    entry = _entry(region_px, left, top, h, w)
+    entry = border_entry(region_px, left, top, h, w)
     if entry is not None:
         # The farthest point from the entry lies on the convex hull: a few hundred
         # points instead of every pixel of the shaft.
         far = _farthest_on_hull(region_px, left, top, entry)
         axis = far - entry
     else:
-        axis, far = _narrow_end(region_px, left, top)
+        axis, far = narrow_end(region_px, left, top)
     axis = axis / max(float(np.hypot(*axis)), 1e-9)
     # Only the end matters: a window around the apex. Outside the region's own box is
     # background (padded with zeros) except where the box meets the image border or the
@@ -54,10 +78,10 @@ def needle_tip(region_px: np.ndarray, left: int, top: int, shape: tuple[int, int
     score = dist[wr, wc] - _APEX_WEIGHT * behind
     best = score >= score.max() - 0.25
     tip = wpts[best].mean(0)
-    return float(tip[0]), float(tip[1])
+    return (float(tip[0]), float(tip[1])), (float(far[0]), float(far[1]))
 
 
-def _entry(region_px: np.ndarray, left: int, top: int, h: int, w: int) -> np.ndarray | None:
+def border_entry(region_px: np.ndarray, left: int, top: int, h: int, w: int) -> np.ndarray | None:
     """Mean (col, row) of the region's pixels on the image border, None if it has none."""
     rh, rw = region_px.shape
     pts: list[np.ndarray] = []
@@ -89,7 +113,7 @@ def _farthest_on_hull(region_px: np.ndarray, left: int, top: int, entry: np.ndar
     return hull[int(np.argmax(((hull - entry) ** 2).sum(1)))]
 
 
-def _narrow_end(region_px: np.ndarray, left: int, top: int) -> tuple[np.ndarray, np.ndarray]:
+def narrow_end(region_px: np.ndarray, left: int, top: int) -> tuple[np.ndarray, np.ndarray]:
     """(axis towards the narrower end, that end's outermost pixel) for a needle that
     touches no image border: the long axis, oriented by the taper."""
     rows, cols = np.nonzero(region_px)
@@ -106,3 +130,44 @@ def _narrow_end(region_px: np.ndarray, left: int, top: int) -> tuple[np.ndarray,
     if width_lo < width_hi:
         axis = -axis
     return axis, pts[int(np.argmax((pts - centre) @ axis))]
+
+
+def hidden_by_adaptor(
+    mask: np.ndarray,
+    apex: tuple[float, float],
+    adaptors: Sequence[Region],
+    pixel_size_m: float,
+) -> bool:
+    """Whether the needle's end (``apex``: its region's outermost point) touches a
+    copper adaptor: a needle attached to an adaptor ends behind it, and its region's end
+    is the adaptor's edge, not the tip. Touching: a pixel of an adaptor region
+    (``adaptors``, of at least ``ADAPTOR_MIN_AREA_M2``) within ``ADAPTOR_REACH_PX`` of
+    the apex, or within ``ADAPTOR_GAP_PX`` of a needle pixel that near it (the model can
+    lose the needle's last pixels before the adaptor, leaving a gap: 26 px in one
+    validation view). From the apex, not the tip found inside the end: where the adaptor
+    cuts a wide shaft, that point lies deep inside it, beyond the reach."""
+    floor_px = ADAPTOR_MIN_AREA_M2 / pixel_size_m**2
+    big = [r for r in adaptors if r.area_px >= floor_px]
+    if not big:
+        return False
+    h, w = mask.shape
+    reach, gap = ADAPTOR_REACH_PX, ADAPTOR_GAP_PX
+    c0, c1 = max(0, int(apex[0] - reach - gap)), min(w, int(apex[0] + reach + gap) + 1)
+    r0, r1 = max(0, int(apex[1] - reach - gap)), min(h, int(apex[1] + reach + gap) + 1)
+    rows, cols = np.mgrid[r0:r1, c0:c1]
+    near_apex = (cols - apex[0]) ** 2 + (rows - apex[1]) ** 2 <= reach**2
+    end = ((mask[r0:r1, c0:c1] == MANIPULATOR) & near_apex).view(np.uint8)
+    grown = cv2.dilate(end, np.ones((2 * gap + 1, 2 * gap + 1), np.uint8)).view(bool)
+    grown |= near_apex
+    for region in big:
+        rh, rw = region.pixels.shape
+        top, bottom = max(r0, region.top), min(r1, region.top + rh)
+        left, right = max(c0, region.left), min(c1, region.left + rw)
+        if top >= bottom or left >= right:
+            continue
+        own = region.pixels[
+            top - region.top : bottom - region.top, left - region.left : right - region.left
+        ]
+        if (own & grown[top - r0 : bottom - r0, left - c0 : right - c0]).any():
+            return True
+    return False

@@ -303,24 +303,6 @@ def test_a_lamella_corner_grazing_the_border_is_not_a_cut():
     assert isinstance(f["LamellaLeftEdge"], FoundFeature)
 
 
-def test_a_needle_ending_at_the_copper_adaptor_has_its_tip_hidden():
-    """A needle attached to an adaptor ends behind it: the end of its region is the
-    adaptor's edge, not its tip — not found, with the reason. The same needle ending
-    beside a lamella (welded to it, its tip in view) is found."""
-    mask = _tapered_needle((80.0, 50.0), (1.0, -0.6), r_tip=4.0)
-    mask[45:75, 50:74] = COPPER_ADAPTOR  # 2 px short of the end of the needle
-    f = features_from_mask(mask, PS, ["NeedleTip", "CopperAdapterCentre"])
-    tip = f["NeedleTip"]
-    assert isinstance(tip, NotFound) and "copper adaptor" in tip.reason
-    assert isinstance(f["CopperAdapterCentre"], FoundFeature)
-    mask[mask == COPPER_ADAPTOR] = LAMELLA
-    kp = features_from_mask(mask, PS, ["NeedleTip"]).require("NeedleTip").keypoint
-    assert np.hypot(kp.x_px - 80.0, kp.y_px - 50.0) < 1.5
-    far = _tapered_needle((80.0, 50.0), (1.0, -0.6), r_tip=4.0)
-    far[85:99, 10:40] = COPPER_ADAPTOR  # an adaptor elsewhere in the image
-    assert isinstance(features_from_mask(far, PS, ["NeedleTip"])["NeedleTip"], FoundFeature)
-
-
 def test_an_image_of_the_wrong_shape_is_refused_by_name():
     with pytest.raises(ValueError, match="image must be the mask's shape"):
         features_from_mask(np.zeros((H, W), np.uint8), PS, image=np.zeros((H, W + 1)))

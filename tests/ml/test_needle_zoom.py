@@ -10,6 +10,7 @@ import pytest
 
 from fibsem_ophyd.sim.groundtruth.dataset import DatasetRequest, plan_views
 from fibsem_ophyd.sim.groundtruth.scene import TwinTruth
+from ml.detection import needle_zoom
 from ml.detection.model_keypoints import ModelKeypoints
 from ml.detection.zoom_window import window_around
 from ml.segmentation.shipped import load_shipped_model
@@ -60,3 +61,24 @@ def test_the_second_look_finds_the_tip_the_first_misses():
     assert np.median(errors["once"]) > 8.0  # what the first look misses
     assert np.median(errors["twice"]) < 6.0
     assert np.median(errors["twice"]) < 0.5 * np.median(errors["once"])
+
+
+def test_a_window_whose_needle_ends_short_keeps_the_first_tip(monkeypatch):
+    """A validation view (seeds 200-239, view 443: lift-out, ion beam) where the model's
+    mask of the window around the first tip loses the needle's last 60 px: that tip lies
+    back along the shaft from the first one, so the first stands (2 px from the truth)."""
+    request = DatasetRequest(
+        output=Path("/nonexistent"), n_images=480, seeds=tuple(range(200, 240))
+    )
+    spec = plan_views(request)[443]
+    view = TwinTruth(spec.seed).render(spec)
+    (tx, ty), *_ = [(x, y) for f, _i, x, y in view.keypoints if f == "NeedleTip"]
+    keypoints = ModelKeypoints(load_shipped_model(), "x", ["NeedleTip"])
+
+    def error() -> float:
+        kp = keypoints.detect(view.image, spec.pixel_m).require("NeedleTip").keypoint
+        return float(np.hypot(kp.x_px - tx, kp.y_px - ty))
+
+    assert error() < 5.0
+    monkeypatch.setattr(needle_zoom, "BACK_LIMIT_PX", float("inf"))
+    assert error() > 40.0  # the window's tip, had it been taken
