@@ -28,7 +28,7 @@ import numpy as np
 
 from .known_size import LENGTH_SLACK
 from .lamella_edges import LamellaBox
-from .mask_regions import Region
+from .mask_regions import Region, union
 
 ACROSS_MIN_PX = 4.0  # a piece's centroid may lie this far off the axis however thin the box
 GAP_FRACTION = 0.25  # the widest gap bridged, a share of the given length
@@ -79,12 +79,5 @@ def joined_pieces(
         box.centre + box.along * (lo + hi) / 2, box.along, box.across, (hi - lo) / 2,
         box.half_height_px,
     )  # fmt: skip
-    left = min(r.left for r in taken)
-    top = min(r.top for r in taken)
-    right = max(r.left + r.pixels.shape[1] for r in taken)
-    bottom = max(r.top + r.pixels.shape[0] for r in taken)
-    joint = np.zeros((bottom - top, right - left), bool)
-    for r in taken:
-        h, w = r.pixels.shape
-        joint[r.top - top : r.top - top + h, r.left - left : r.left - left + w] |= r.pixels
+    joint, left, top = union(taken)
     return joint, left, top, joined_box

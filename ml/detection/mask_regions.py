@@ -4,6 +4,7 @@ tens of milliseconds (benchmarks/bench_keypoints.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -17,6 +18,21 @@ class Region:
     pixels: np.ndarray  # bool, the region in its bounding box
     left: int
     top: int
+
+
+def union(regions: Sequence[Region]) -> tuple[np.ndarray, int, int]:
+    """The regions' pixels together (bool, in their common bounding box) and the box's
+    (left, top)."""
+    left = min(r.left for r in regions)
+    top = min(r.top for r in regions)
+    right = max(r.left + r.pixels.shape[1] for r in regions)
+    bottom = max(r.top + r.pixels.shape[0] for r in regions)
+    joined = np.zeros((bottom - top, right - left), bool)
+    for r in regions:
+        rows = slice(r.top - top, r.top - top + r.pixels.shape[0])
+        cols = slice(r.left - left, r.left - left + r.pixels.shape[1])
+        joined[rows, cols] |= r.pixels
+    return joined, left, top
 
 
 def _label(binary: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:

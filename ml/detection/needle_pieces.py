@@ -15,7 +15,7 @@ import numpy as np
 
 from ml.classes import BACKGROUND, MANIPULATOR
 
-from .mask_regions import Region
+from .mask_regions import Region, union
 from .needle_mask import border_entry, narrow_end
 
 JOIN_ANGLE_DEG = 6.0  # a piece lies this near the needle's centre line (seen from its back)
@@ -108,13 +108,4 @@ def joined_needle(
         pieces.append(region)
     if len(pieces) == 1:
         return px, left, top
-    box_left = min(r.left for r in pieces)
-    box_top = min(r.top for r in pieces)
-    right = max(r.left + r.pixels.shape[1] for r in pieces)
-    bottom = max(r.top + r.pixels.shape[0] for r in pieces)
-    joined = np.zeros((bottom - box_top, right - box_left), bool)
-    for r in pieces:
-        rows = slice(r.top - box_top, r.top - box_top + r.pixels.shape[0])
-        cols = slice(r.left - box_left, r.left - box_left + r.pixels.shape[1])
-        joined[rows, cols] |= r.pixels
-    return joined, box_left, box_top
+    return union(pieces)
