@@ -25,9 +25,11 @@ own lower edge, and a 25-px reach took it there in landed views. On the first
 validation views, 90 % of bottom edges lie within 10 px of the truth with the 10-px
 reach, against 83 % with 25 px.
 
-The top edge, and the two ends, stay the mask's: the top edge is where the model is
-already within a few pixels, and a lamella's ends join the material beside it with no
-step at all in thinned and polished views (trying ends the same way made them worse).
+The top edge, and the two ends, stay the mask's here: the top edge is where the model is
+already within a few pixels, and a lamella's ends can join the material beside it with no
+step at all in thinned and polished views (looking for each end alone, the same way,
+made them worse). Given the lamella's length, both ends are looked for together
+(lamella_ends.py).
 """
 
 from __future__ import annotations

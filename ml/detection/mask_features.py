@@ -44,7 +44,9 @@ The needle is the largest manipulator region.
   edge kept, and the centre and side midpoints follow. Pieces of the lamella the model
   split along its length (a landed lamella over its post's grey) are joined to it
   first when its length is given (lamella_pieces.py: on its line, as thick, within
-  that length), so its ends are the outer pieces'.
+  that length), so its ends are the outer pieces'. A lamella with both ends in view whose
+  mask is longer than its given length is fitted to that length where the frame shows
+  its two ends (lamella_ends.py: the mask runs on past them).
 - LandingPost: where a lamella lands. A post seen from the side enters the image from
   its lower border (it stands on the grid below): the middle of its far end, its top; a
   post seen from above: its centroid. A pad seen from above that runs past the lower
@@ -83,6 +85,7 @@ from ml.layout import FEATURES
 from .keypoints import Keypoint
 from .known_size import POST_VIEWS, measured_from_end, pad_centre, sizes_ok
 from .lamella_edges import bottom_edge_offset
+from .lamella_ends import fitted_to_length
 from .lamella_pieces import joined_pieces
 from .mask_regions import ClassRegions
 from .needle_mask import hidden_by_adaptor, needle_end
@@ -306,6 +309,9 @@ def features_from_mask(
                 bottom = bottom_edge_offset(image, box)
                 if bottom is not None:
                     box = with_bottom(box, bottom)
+            sides_in_view = "LamellaLeftEdge" not in cut and "LamellaRightEdge" not in cut
+            if lamella_length_m is not None and image is not None and sides_in_view:
+                box = fitted_to_length(image, box, lamella_length_m / pixel_size_m)
             if lamella_length_m is not None:
                 placed = measured_from_end(box, cut, lamella_length_m / pixel_size_m)
                 if isinstance(placed, str):

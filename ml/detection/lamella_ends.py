@@ -1,0 +1,98 @@
+"""A lamella's two ends from the image, when its mask's length is not its known length.
+
+At 1/8 scale the model often runs a milled lamella's mask past its ends: into the
+unpolished strip beside a polished window, or along the trench where it goes on past
+the lamella. Its side edges are then 20-100 px out, and its centre, top and bottom
+edges move by half of that (benchmarks/bench_keypoint_accuracy.py, polished and thinned
+views). It also stops a little short of an end now and then. A workflow knows the
+lamella's length (the protocol's lamella width), so only where the lamella lies along
+its mask is unknown.
+
+How: the frame is sampled on a grid aligned with the lamella's box (lamella_edges.py):
+along its whole length and past each end, across the middle half of its height. The
+median across gives one grey profile along the lamella. A window of the given length
+is slid along the mask (over it where the mask is longer; around it where it is
+shorter); at each place the step at each of its ends is the mean grey of the
+``ENDS_WINDOW_PX`` samples outside less that of those inside (the sample at the end
+left out for the edge's blur). The lamella's face differs from what lies beyond both
+its ends in the same way (the thinned face against the thicker material, or against
+the trench), so a place counts only where the two steps have the same sign, by the
+smaller of the two. The best place is taken where that is at least ``ENDS_STEP_MIN`` of
+full scale; otherwise the mask's ends stand (a lamella whose ends join the material
+beside it with no step at all, or a step at one end only).
+
+Only a mask longer than the given length by at least ``MIN_EXCESS_PX`` is moved (a few
+pixels are the mask's blur), and by at most ``MAX_EXCESS_FRACTION`` of that length
+(more is not this lamella's mask running on, but something else); one shorter by at
+most ``MAX_SHORT_FRACTION`` (a lamella shown much shorter gets a second look instead,
+lamella_zoom.py; allowing 20 % short paired a step inside one thinned lamella with
+another and put its five features 28 px off, seeds 200-239).
+
+Chosen on 240 views with a lamella of each of four held-out seed sets (160-199, 200-239,
+310-349, 370-409), the lamella's length given; lamella features over 25 px off, before
+-> after: 18 -> 0, 6 -> 0, 16 -> 4, 9 -> 0; over 10 px: 62 -> 4, 36 -> 7, 50 -> 22,
+51 -> 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .lamella_edges import LamellaBox, _sample
+
+ENDS_WINDOW_PX = 8
+ENDS_MARGIN_PX = ENDS_WINDOW_PX + 2  # sampled past each of the mask's ends
+ENDS_STEP_MIN = 0.03  # of full scale, at both ends
+MIN_EXCESS_PX = 10.0
+MAX_EXCESS_FRACTION = 0.3
+MAX_SHORT_FRACTION = 0.1  # a mask this much shorter than the length is extended
+
+
+def _window_means(profile: np.ndarray, width: int) -> np.ndarray:
+    """Mean of ``profile[i : i + width]`` for every i that fits."""
+    sums = np.concatenate([[0.0], np.cumsum(profile, dtype=np.float64)])
+    return (sums[width:] - sums[:-width]) / width
+
+
+def fitted_to_length(image: np.ndarray, box: LamellaBox, length_px: float) -> LamellaBox:
+    """``box`` moved and shortened along its axis to ``length_px`` where the (H, W) grey
+    ``image`` shows the lamella's two ends (module doc); ``box`` itself where the mask is
+    not too long, the image shows no such ends, or the profile leaves the image."""
+    found_px = 2.0 * box.half_length_px
+    excess = found_px - length_px  # < 0: the mask is short of the length
+    if not np.isfinite(length_px) or length_px <= 2 * ENDS_WINDOW_PX:
+        return box
+    if abs(excess) < MIN_EXCESS_PX or excess > MAX_EXCESS_FRACTION * length_px:
+        return box
+    if excess < -MAX_SHORT_FRACTION * length_px:
+        return box
+    half_h = box.half_height_px
+    if half_h < 1:
+        return box
+    margin = ENDS_MARGIN_PX + int(np.ceil(max(0.0, -excess)))
+    along = np.arange(-box.half_length_px - margin, box.half_length_px + margin + 1.0, 1.0)
+    across = np.arange(-0.5 * half_h, 0.5 * half_h + 1.0, 1.0)
+    strip = _sample(image, box, along, across)
+    if np.isnan(strip).any():
+        return box  # part of the profile lies outside the image
+    profile = np.median(strip, axis=0)
+    means = _window_means(profile, ENDS_WINDOW_PX)  # means[i]: samples i .. i+W-1
+    w = ENDS_WINDOW_PX
+    best_score, best_shift = -np.inf, 0
+    for shift in range(int(np.floor(min(0.0, excess))), int(np.floor(max(0.0, excess))) + 1):
+        a = margin + shift  # index of the window's first end
+        b = round(margin + shift + length_px)  # and of its second
+        if a - w - 1 < 0 or b + w + 1 > len(profile):
+            continue
+        step_a = means[a - w - 1] - means[a + 1]  # outside (before a) less inside
+        step_b = means[b + 1] - means[b - w - 1]  # outside (after b) less inside
+        if step_a * step_b <= 0:
+            continue
+        score = min(abs(step_a), abs(step_b))
+        if score > best_score:
+            best_score, best_shift = score, shift
+    if best_score < ENDS_STEP_MIN:
+        return box
+    move = best_shift + length_px / 2 - box.half_length_px
+    centre = box.centre + box.along * move
+    return LamellaBox(centre, box.along, box.across, length_px / 2, half_h)
