@@ -78,7 +78,7 @@ def unit_grey(image: np.ndarray, window: tuple[slice, slice] | None = None) -> n
     return ((part.astype(np.float32) - lo) / span).astype(np.float32)
 
 
-def _sample(image: np.ndarray, box: LamellaBox, along_px: np.ndarray, across_px: np.ndarray):
+def box_grey(image: np.ndarray, box: LamellaBox, along_px: np.ndarray, across_px: np.ndarray):
     """The image's grey (``unit_grey``) at ``centre + u * along + v * across`` for every
     (v, u), rows are v; NaN outside the image."""
     u, v = np.meshgrid(along_px, across_px)
@@ -140,7 +140,7 @@ def bottom_edge_offset(image: np.ndarray, box: LamellaBox) -> float | None:
     span = LENGTH_FRACTION * half_len
     along = np.arange(-span, span + 1.0, 1.0)
     across = np.arange(-half_h, half_h + SEARCH_PX + 1.0, 1.0)
-    strip = _sample(image, box, along, across)
+    strip = box_grey(image, box, along, across)
     if np.isnan(strip).all(axis=1).any():
         return None  # the profile leaves the image
     profile = np.nanmedian(strip, axis=1)

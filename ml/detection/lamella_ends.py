@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .lamella_edges import LamellaBox, _sample
+from .lamella_edges import LamellaBox, box_grey
 
 ENDS_WINDOW_PX = 8
 ENDS_MARGIN_PX = ENDS_WINDOW_PX + 2  # sampled past each of the mask's ends
@@ -72,7 +72,7 @@ def fitted_to_length(image: np.ndarray, box: LamellaBox, length_px: float) -> La
     margin = ENDS_MARGIN_PX + int(np.ceil(max(0.0, -excess)))
     along = np.arange(-box.half_length_px - margin, box.half_length_px + margin + 1.0, 1.0)
     across = np.arange(-0.5 * half_h, 0.5 * half_h + 1.0, 1.0)
-    strip = _sample(image, box, along, across)
+    strip = box_grey(image, box, along, across)
     if np.isnan(strip).any():
         return box  # part of the profile lies outside the image
     profile = np.median(strip, axis=0)

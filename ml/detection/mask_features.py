@@ -45,8 +45,8 @@ The needle is the largest manipulator region.
   split along its length (a landed lamella over its post's grey) are joined to it
   first when its length is given (lamella_pieces.py: on its line, as thick, within
   that length), so its ends are the outer pieces'. A lamella with both ends in view whose
-  mask is longer than its given length is fitted to that length where the frame shows
-  its two ends (lamella_ends.py: the mask runs on past them).
+  mask is longer than its given length, or a little shorter, is fitted to that length
+  where the frame shows its two ends (lamella_ends.py: the mask runs on past them).
 - LandingPost: where a lamella lands. A post seen from the side enters the image from
   its lower border (it stands on the grid below): the middle of its far end, its top; a
   post seen from above: its centroid. A pad seen from above that runs past the lower
