@@ -17,7 +17,9 @@ then this device, and reads both: every detection is event data of the run.
 lamellae or posts is meant. Two more configuration signals hand the source what the
 workflow knows, as keyword hints, only when set (a source that takes none still works
 unset): ``lamella_length_m`` (NaN: unknown), the lamella's length from its protocol, with
-which a lamella cut by the image's border is placed from its end in view; ``post_view``
+which a lamella cut by the image's border is placed from its end in view, and a
+lamella's mask that runs past its ends is fitted to the ends the frame shows (give it
+to within about 2 %: ml/detection/lamella_ends.py); ``post_view``
 ("auto", "top" or "side"), how the landing posts are seen; ``post_width_m`` and
 ``post_length_m`` (NaN: unknown), a post's size as seen from above (the length
 foreshortened as the image is), with which a pad cut by the border is placed.

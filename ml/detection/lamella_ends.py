@@ -13,8 +13,8 @@ along its whole length and past each end, across the middle half of its height. 
 median across gives one grey profile along the lamella. A window of the given length
 is slid along the mask (over it where the mask is longer; around it where it is
 shorter); at each place the step at each of its ends is the mean grey of the
-``ENDS_WINDOW_PX`` samples outside less that of those inside (the sample at the end
-left out for the edge's blur). The lamella's face differs from what lies beyond both
+``ENDS_WINDOW_PX`` samples outside less that of those inside (the samples at the end
+itself left out for the edge's blur). The lamella's face differs from what lies beyond both
 its ends in the same way (the thinned face against the thicker material, or against
 the trench), so a place counts only where the two steps have the same sign, by the
 smaller of the two. The best place is taken where that is at least ``ENDS_STEP_MIN`` of
@@ -28,10 +28,19 @@ most ``MAX_SHORT_FRACTION`` (a lamella shown much shorter gets a second look ins
 lamella_zoom.py; allowing 20 % short paired a step inside one thinned lamella with
 another and put its five features 28 px off, seeds 200-239).
 
-Chosen on 240 views with a lamella of each of four held-out seed sets (160-199, 200-239,
-310-349, 370-409), the lamella's length given; lamella features over 25 px off, before
--> after: 18 -> 0, 6 -> 0, 16 -> 4, 9 -> 0; over 10 px: 62 -> 4, 36 -> 7, 50 -> 22,
-51 -> 1.
+The mask's own ends stand, too, where they are a step pair of their own at least
+``OWN_ENDS_FRACTION`` as strong as the best place's: then the mask has found edges, and a
+length that does not fit them is more likely off than the mask (a face has bands of
+its own grey that a window of a wrong length can fit).
+
+Chosen on the 240 views with a lamella of each of four held-out seed sets (160-199,
+200-239, 310-349, 370-409; 960 views), the lamella's length given: lamella features
+over 25 px off 40 -> 0, over 10 px 175 -> 27, among the lamellae it moves. It trusts the
+length to about 2 %: given 2 % short or long, 39 -> 22 and 27 -> 6 over 25 px (still
+better than the mask); 5 % off makes it worse than the mask (35 -> 85 given 5 % short,
+19 -> 23 given 5 % long; over 10 px 129 -> 304 and 44 -> 134). The length a workflow
+knows is its protocol's lamella width (the twin's views carry exactly that), which the
+milled lamella has to within the beam's size.
 """
 
 from __future__ import annotations
@@ -46,12 +55,27 @@ ENDS_STEP_MIN = 0.03  # of full scale, at both ends
 MIN_EXCESS_PX = 10.0
 MAX_EXCESS_FRACTION = 0.3
 MAX_SHORT_FRACTION = 0.1  # a mask this much shorter than the length is extended
+OWN_ENDS_FRACTION = 0.8  # the mask's own ends, this strong beside the best place, stand
 
 
 def _window_means(profile: np.ndarray, width: int) -> np.ndarray:
     """Mean of ``profile[i : i + width]`` for every i that fits."""
     sums = np.concatenate([[0.0], np.cumsum(profile, dtype=np.float64)])
     return (sums[width:] - sums[:-width]) / width
+
+
+def _pair_score(means: np.ndarray, a: int, b: int) -> float:
+    """The smaller of the steps at profile indices ``a`` (first end) and ``b`` (second),
+    each outside less inside, where both have one sign; else 0 (also where a window
+    would leave the profile). ``means[i]``: the mean of ``ENDS_WINDOW_PX`` samples from i."""
+    w = ENDS_WINDOW_PX
+    if a - w - 1 < 0 or b + 1 >= len(means):
+        return 0.0
+    step_a = means[a - w - 1] - means[a + 1]
+    step_b = means[b + 1] - means[b - w - 1]
+    if step_a * step_b <= 0:
+        return 0.0
+    return float(min(abs(step_a), abs(step_b)))
 
 
 def fitted_to_length(image: np.ndarray, box: LamellaBox, length_px: float) -> LamellaBox:
@@ -77,22 +101,18 @@ def fitted_to_length(image: np.ndarray, box: LamellaBox, length_px: float) -> La
         return box  # part of the profile lies outside the image
     profile = np.median(strip, axis=0)
     means = _window_means(profile, ENDS_WINDOW_PX)  # means[i]: samples i .. i+W-1
-    w = ENDS_WINDOW_PX
     best_score, best_shift = -np.inf, 0
     for shift in range(int(np.floor(min(0.0, excess))), int(np.floor(max(0.0, excess))) + 1):
         a = margin + shift  # index of the window's first end
         b = round(margin + shift + length_px)  # and of its second
-        if a - w - 1 < 0 or b + w + 1 > len(profile):
-            continue
-        step_a = means[a - w - 1] - means[a + 1]  # outside (before a) less inside
-        step_b = means[b + 1] - means[b - w - 1]  # outside (after b) less inside
-        if step_a * step_b <= 0:
-            continue
-        score = min(abs(step_a), abs(step_b))
+        score = _pair_score(means, a, b)
         if score > best_score:
             best_score, best_shift = score, shift
     if best_score < ENDS_STEP_MIN:
         return box
+    own = _pair_score(means, margin, round(margin + found_px))
+    if own >= OWN_ENDS_FRACTION * best_score:
+        return box  # the mask's own ends are edges too: the length given may be off
     move = best_shift + length_px / 2 - box.half_length_px
     centre = box.centre + box.along * move
     return LamellaBox(centre, box.along, box.across, length_px / 2, half_h)

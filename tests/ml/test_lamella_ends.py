@@ -114,6 +114,21 @@ def test_one_end_alone_moves_nothing():
     assert left == pytest.approx(-200, abs=2) and right == pytest.approx(180, abs=2)
 
 
+def test_a_length_given_short_does_not_pull_true_ends_in():
+    """The mask is right (both ends on the face's edges) but the length given is 5 %
+    short, and the face has a band of other grey near its left end: the window of the
+    given length fits that band's edge and the right end, yet the mask's own ends are
+    edges at least as strong, so they stand (a wrong length moves nothing)."""
+    image, mask = _scene(left=0.3, mask_span=(-150, 150))
+    band = _strip(-150, -135, -15, 15, 3.0)
+    grey = image.astype(float) / 255
+    grey[band] = 0.5 + (grey[band] - 0.6)  # the band 0.1 darker, its noise kept
+    image = (np.clip(grey, 0, 1) * 255).astype(np.uint8)
+    f = features_from_mask(mask, PS, image=image, lamella_length_m=0.95 * LENGTH_PX * PS)
+    left, right = _ends(f)
+    assert left == pytest.approx(-150, abs=2) and right == pytest.approx(150, abs=2)
+
+
 def test_only_a_mask_clearly_longer_than_the_length_is_trimmed():
     """5 px past an end is the mask's blur, and a mask far longer than the length (here
     twice) is something else's: both are left as they are."""
