@@ -18,8 +18,11 @@ itself left out for the edge's blur). The lamella's face differs from what lies 
 its ends in the same way (the thinned face against the thicker material, or against
 the trench), so a place counts only where the two steps have the same sign, by the
 smaller of the two. The best place is taken where that is at least ``ENDS_STEP_MIN`` of
-full scale; otherwise the mask's ends stand (a lamella whose ends join the material
-beside it with no step at all, or a step at one end only).
+full scale and ``NOISE_STEPS`` times a step's spread from the profile's own noise (a
+noisy frame has chance steps over any fixed bar: in 19 of 50 frames of noise alone
+without this); otherwise the mask's ends stand (a lamella whose ends join the material
+beside it with no step at all, or a step at one end only). On the twin's views the
+noise bar is under the fixed one: it changes none of the figures below.
 
 Only a mask longer than the given length by at least ``MIN_EXCESS_PX`` is moved (a few
 pixels are the mask's blur), and by at most ``MAX_EXCESS_FRACTION`` of that length
@@ -55,6 +58,7 @@ ENDS_STEP_MIN = 0.03  # of full scale, at both ends
 MIN_EXCESS_PX = 10.0
 MAX_EXCESS_FRACTION = 0.3
 MAX_SHORT_FRACTION = 0.1  # a mask this much shorter than the length is extended
+NOISE_STEPS = 4.0  # both steps stand this many times their noise, in a noisy frame
 OWN_ENDS_FRACTION = 0.8  # the mask's own ends, this strong beside the best place, stand
 
 
@@ -62,6 +66,15 @@ def _window_means(profile: np.ndarray, width: int) -> np.ndarray:
     """Mean of ``profile[i : i + width]`` for every i that fits."""
     sums = np.concatenate([[0.0], np.cumsum(profile, dtype=np.float64)])
     return (sums[width:] - sums[:-width]) / width
+
+
+def _step_noise(profile: np.ndarray) -> float:
+    """The spread of one end's step (a difference of two window means) from the noise
+    left in ``profile``: each sample's, from the median absolute difference of
+    neighbours (robust to the ends' own steps), scaled to a window of samples."""
+    diffs = np.abs(np.diff(profile))
+    sample = 1.4826 * float(np.median(diffs)) / np.sqrt(2.0)
+    return sample * np.sqrt(2.0 / ENDS_WINDOW_PX)
 
 
 def _pair_score(means: np.ndarray, a: int, b: int) -> float:
@@ -108,7 +121,7 @@ def fitted_to_length(image: np.ndarray, box: LamellaBox, length_px: float) -> La
         score = _pair_score(means, a, b)
         if score > best_score:
             best_score, best_shift = score, shift
-    if best_score < ENDS_STEP_MIN:
+    if best_score < max(ENDS_STEP_MIN, NOISE_STEPS * _step_noise(profile)):
         return box
     own = _pair_score(means, margin, round(margin + found_px))
     if own >= OWN_ENDS_FRACTION * best_score:

@@ -140,6 +140,26 @@ def test_only_a_mask_clearly_longer_than_the_length_is_trimmed():
     assert fitted_to_length(image, box, short) is box
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_noise_alone_moves_nothing(seed):
+    """A frame of noise only (grey 0.5, spread 0.15 of full scale): its profile has
+    chance steps over the fixed threshold at both ends of many places (in 19 of 50 such
+    frames without the noise bar), but none that stands out of its own noise."""
+    image = np.random.default_rng(seed).normal(0.5, 0.15, (200, 400)).clip(0, 1)
+    box = LamellaBox(np.array([200.0, 100.0]), np.array([1.0, 0.0]), np.array([0.0, 1.0]),
+                     100.0, 10.0)  # fmt: skip
+    assert fitted_to_length(image, box, 180.0) is box
+
+
+def test_a_noisy_frame_still_shows_clear_ends():
+    """Noise five times the scene's (0.15 of full scale) leaves steps of 0.15 clear."""
+    image, mask = _scene(face=0.75, left=0.45, right=0.45)
+    noisy = (image / 255.0 + np.random.default_rng(5).normal(0, 0.15, image.shape)).clip(0, 1)
+    f = features_from_mask(mask, PS, image=noisy, lamella_length_m=LENGTH_PX * PS)
+    left, right = _ends(f)
+    assert left == pytest.approx(-150, abs=3) and right == pytest.approx(150, abs=3)
+
+
 def test_a_mask_reaching_out_of_the_image_is_kept():
     """The profile would leave the frame: nothing is judged from outside it."""
     image, _ = _scene()
