@@ -23,8 +23,9 @@ Part 2 — the twin's own workflow frames (``TwinWorld.render``), as the workflo
 FeatureDetectors see them, the true position from the twin's geometry: the needle tip
 (manipulator calibration: 40 µm, 768 x 512, SEM and FIB), a landing post (150 µm, SEM
 flat and FIB), a lamella landed on its post (SEM 80 µm flat and tilted, FIB 40 µm);
-model feature vs classical finder (``profiles/detectors.py``). Which of them guides
-each target is decided from this table (profiles/guidance.py).
+model feature (as a guided workflow runs it, given the target's size and view:
+``profiles.guidance.ModelFinder``) vs classical finder (``profiles/detectors.py``).
+Which of them guides each target is decided from this table (profiles/guidance.py).
 
     nice -n 10 .venv/bin/python benchmarks/bench_keypoint_accuracy.py [--views 48] [--seeds 100-103]
         [--part 1|2|both] [--tip-zoom 2] [--lamella-zoom 1.5]
@@ -57,6 +58,7 @@ from ml.segmentation.shipped import (
     shipped_info,
     shipped_model_path,
 )
+from profiles.guidance import MODEL_FEATURES, ModelFinder, workflow_hints
 
 
 def _seeds(text: str) -> tuple[int, ...]:
@@ -180,12 +182,13 @@ def labelled_views(model: ModelKeypoints, seeds: tuple[int, ...], n_views: int) 
 Finder = Callable[[Frame], tuple[float, float, float]]
 
 
-def _model_finder(model: ModelKeypoints, feature: str) -> Finder:
+def _model_finder(model: ModelKeypoints, target: str) -> Finder:
+    """The model as a guided workflow runs it (profiles/guidance.py), given what the
+    workflow knows of the target: a post's size and view, a landed lamella's length."""
+    finder = ModelFinder(model, MODEL_FEATURES[target], **workflow_hints(target, CHUNK_M, POST_M))
+
     def find(frame: Frame) -> tuple[float, float, float]:
-        got = model.detect(frame.image, frame.pixel_m).found().get(feature)
-        if got is None:
-            return math.nan, math.nan, 0.0
-        return got.keypoint.x_px, got.keypoint.y_px, got.keypoint.score
+        return finder(frame.image, frame.pixel_m, frame.vertical_scale)
 
     return find
 
@@ -222,7 +225,7 @@ def workflow_frames(model: ModelKeypoints, seeds: tuple[int, ...], n: int) -> No
     for target, feature, frames in cases:
         finders = {
             "classical": _classical(target),
-            f"model {feature}": _model_finder(model, feature),
+            f"model {feature}": _model_finder(model, target),
         }
         tallies: dict[str, dict[str, Tally]] = {k: {} for k in finders}
         start = time.perf_counter()

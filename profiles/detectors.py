@@ -93,6 +93,13 @@ def wire_detectors(
     microscope.fib_needle.finder = _needle_finder
     targets = tuple(model_targets)
     if model is not None:
-        guide_with_model(microscope, model, targets, refine=model_refinement)
+        guide_with_model(
+            microscope,
+            model,
+            targets,
+            refine=model_refinement,
+            chunk_size_m=chunk_size_m,
+            post_size_m=post_size_m,
+        )
     elif set(targets) - DEFAULT_MODEL_TARGETS:
         raise ValueError(f"model_targets {list(targets)} need a keypoint model (model=...)")

@@ -48,6 +48,16 @@ on the twin's workflow frames: none (see the module's docstring)."""
 AGREE_PX = 25.0
 """How near (pixels) a refining finder's answer must be to the model's to be taken."""
 
+POST_VIEWS = ("auto", "top", "side")
+
+
+def _check_length(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a length in metres in (0, 1e-3], got {value!r}")
+    if not (math.isfinite(value) and 0 < value <= 1e-3):
+        raise ValueError(f"{name} must be a length in metres in (0, 1e-3], got {value!r}")
+    return float(value)
+
 
 class ModelFinder:
     """A FeatureDetector finder, ``(image, pixel_size_m, vertical_scale) -> (x_px, y_px,
@@ -58,7 +68,14 @@ class ModelFinder:
     target is and the classical finder places it: its answer is taken when it lies
     within `agree_px` of the model's (score: the lower of the two), else the model's
     own answer stands. A segmentation centroid is good to a pixel or so; the plans
-    centre to half a pixel, which the classical finders reach (bench_keypoint_accuracy)."""
+    centre to half a pixel, which the classical finders reach (bench_keypoint_accuracy).
+
+    What the workflow knows of the target goes to the source as its hints, as the
+    classical finders are given the target's size: ``lamella_length_m`` (a landed
+    lamella's length, along the image's x), ``post_view`` ("top", "side"; "auto": the
+    source judges) and ``post_size_m`` (a post's width and length seen from above; the
+    length is foreshortened by each frame's ``vertical_scale`` before it is passed).
+    Unset, none is passed (a source that takes no hints still works)."""
 
     def __init__(
         self,
@@ -66,6 +83,10 @@ class ModelFinder:
         feature: str,
         refine: Finder | None = None,
         agree_px: float = AGREE_PX,
+        *,
+        lamella_length_m: float | None = None,
+        post_view: str = "auto",
+        post_size_m: tuple[float, float] | None = None,
     ) -> None:
         if feature not in source.features:
             raise ValueError(
@@ -73,10 +94,42 @@ class ModelFinder:
             )
         if not agree_px > 0:
             raise ValueError(f"agree_px must be > 0 (pixels), got {agree_px}")
+        if post_view not in POST_VIEWS:
+            raise ValueError(f"post_view must be one of {POST_VIEWS}, got {post_view!r}")
+        if post_size_m is not None and (
+            not isinstance(post_size_m, tuple | list) or len(post_size_m) != 2
+        ):
+            raise ValueError(f"post_size_m must be (width, length) in metres, got {post_size_m!r}")
         self.source = source
         self.feature = feature
         self.refine = refine
         self.agree_px = float(agree_px)
+        self.lamella_length_m = (
+            None
+            if lamella_length_m is None
+            else _check_length("lamella_length_m", lamella_length_m)
+        )
+        self.post_view = post_view
+        self.post_size_m = (
+            None
+            if post_size_m is None
+            else (
+                _check_length("post_size_m width", post_size_m[0]),
+                _check_length("post_size_m length", post_size_m[1]),
+            )
+        )
+
+    def hints(self, vertical_scale: float) -> dict[str, object]:
+        """The keyword hints a frame of `vertical_scale` is detected with."""
+        hints: dict[str, object] = {}
+        if self.lamella_length_m is not None:
+            hints["lamella_length_m"] = self.lamella_length_m
+        if self.post_view != "auto":
+            hints["post_view"] = self.post_view
+        if self.post_size_m is not None:
+            width, length = self.post_size_m
+            hints["post_size_m"] = (width, length * float(vertical_scale))
+        return hints
 
     @property
     def finder_id(self) -> str:
@@ -86,7 +139,8 @@ class ModelFinder:
     def __call__(
         self, image: np.ndarray, pixel_size_m: float, vertical_scale: float
     ) -> tuple[float, float, float]:
-        outcome = self.source(image, pixel_size_m, None)[self.feature]
+        hints = self.hints(vertical_scale)
+        outcome = self.source(image, pixel_size_m, None, **hints)[self.feature]
         if isinstance(outcome, str):  # not found: the reason
             return math.nan, math.nan, 0.0
         x, y, score = (float(v) for v in outcome)
@@ -98,13 +152,37 @@ class ModelFinder:
         return x, y, score
 
 
+def workflow_hints(
+    target: str,
+    chunk_size_m: tuple[float, float] | None,
+    post_size_m: tuple[float, float] | None,
+) -> dict[str, object]:
+    """What the workflow knows of `target` as ModelFinder's hints: a landed lamella's
+    length, a post's size, and that the workflows look at a post from above
+    (plans/posts.py: the landing point is the middle of the post's top; the FIB's view
+    of it is foreshortened, which each frame's vertical scale carries)."""
+    if target == "landing_post":
+        return {"post_view": "top", "post_size_m": post_size_m}
+    if target == "landed_lamella":
+        return {"lamella_length_m": None if chunk_size_m is None else chunk_size_m[0]}
+    return {}
+
+
 def guide_with_model(
-    microscope: object, source: KeypointSource, targets: Iterable[str], refine: bool = False
+    microscope: object,
+    source: KeypointSource,
+    targets: Iterable[str],
+    refine: bool = False,
+    chunk_size_m: tuple[float, float] | None = None,
+    post_size_m: tuple[float, float] | None = None,
 ) -> dict[str, ModelFinder]:
     """Let `source` find `targets` (keys of ``MODEL_FEATURES``) in both beams, in place
     of their classical finders; the others are left as they are. With `refine`, the
-    classical finder each replaces places the model's answer (``ModelFinder``). Returns
-    the finders installed, by target and beam ("landing_post/ion")."""
+    classical finder each replaces places the model's answer (``ModelFinder``). The
+    sizes the classical finders are given go to the model as what the workflow knows
+    (``ModelFinder``): a landed lamella's length (`chunk_size_m`'s width), a post's
+    size (`post_size_m`), and that the workflows see a post from above. Returns the
+    finders installed, by target and beam ("landing_post/ion")."""
     chosen = tuple(dict.fromkeys(targets))
     unknown = [t for t in chosen if t not in MODEL_FEATURES]
     if unknown:
@@ -120,7 +198,12 @@ def guide_with_model(
             else:
                 detector = microscope.features(beam)  # type: ignore[attr-defined]
                 classical = detector.finders.get(target)
-            finder = ModelFinder(source, MODEL_FEATURES[target], classical if refine else None)
+            finder = ModelFinder(
+                source,
+                MODEL_FEATURES[target],
+                classical if refine else None,
+                **workflow_hints(target, chunk_size_m, post_size_m),
+            )
             if target == "needle":
                 detector.finder = finder
             else:

@@ -40,9 +40,11 @@ class FarOff:
 
     def __init__(self) -> None:
         self.calls = 0
+        self.hints: list[dict] = []
 
-    def __call__(self, image, pixel_size_m, near_px):
+    def __call__(self, image, pixel_size_m, near_px, **hints):
         self.calls += 1
+        self.hints.append(hints)
         return {f: (5.0, 5.0, 0.95) for f in self.features}
 
 
@@ -255,3 +257,42 @@ def test_a_far_off_model_is_not_rescued_by_refinement(RE, frames_dir):
     with pytest.raises(SupervisorAbort, match="correction, more than the stage can be wrong"):
         RE(centre())
     assert m.backend.world.true_pose() == before
+
+
+def test_the_model_is_given_what_the_workflow_knows_of_its_target(RE, frames_dir):
+    """As the classical finders are given the target's size, the model gets it as its
+    hints: a post's size (its length foreshortened by the frame's vertical scale) and
+    that it is seen from above; a landed lamella's length. The needle gets none."""
+    source = FarOff()
+    targets = ["needle", "landing_post", "landed_lamella"]
+    m = _twin(
+        frames_dir,
+        model=source,
+        model_targets=targets,
+        chunk_size_m=(12e-6, 3e-6),
+        post_size_m=(25e-6, 50e-6),
+    )
+    image = np.zeros((64, 96), np.uint8)
+    m.fib_features.finders["landing_post"](image, 1e-7, 0.5)
+    m.sem_features.finders["landing_post"](image, 1e-7, 1.0)
+    m.sem_features.finders["landed_lamella"](image, 1e-7, 0.9)
+    m.sem_needle.finder(image, 1e-7, 1.0)
+    assert source.hints == [
+        {"post_view": "top", "post_size_m": (25e-6, 25e-6)},
+        {"post_view": "top", "post_size_m": (25e-6, 50e-6)},
+        {"lamella_length_m": 12e-6},
+        {},
+    ]
+
+
+def test_model_hints_are_checked_by_name():
+    source = Fixed(1.0, 1.0)
+    assert ModelFinder(source, "LandingPost").hints(0.5) == {}  # none set: none passed
+    with pytest.raises(ValueError, match=r"post_view must be one of \('auto', 'top', 'side'\)"):
+        ModelFinder(source, "LandingPost", post_view="above")
+    with pytest.raises(ValueError, match=r"lamella_length_m must be a length in metres in \(0"):
+        ModelFinder(source, "LandingPost", lamella_length_m=-1e-6)
+    with pytest.raises(ValueError, match=r"post_size_m length must be a length in metres"):
+        ModelFinder(source, "LandingPost", post_size_m=(20e-6, float("nan")))
+    with pytest.raises(ValueError, match=r"post_size_m must be \(width, length\)"):
+        ModelFinder(source, "LandingPost", post_size_m=20e-6)  # type: ignore[arg-type]
