@@ -96,10 +96,6 @@ class ModelFinder:
             raise ValueError(f"agree_px must be > 0 (pixels), got {agree_px}")
         if post_view not in POST_VIEWS:
             raise ValueError(f"post_view must be one of {POST_VIEWS}, got {post_view!r}")
-        if post_size_m is not None and (
-            not isinstance(post_size_m, tuple | list) or len(post_size_m) != 2
-        ):
-            raise ValueError(f"post_size_m must be (width, length) in metres, got {post_size_m!r}")
         self.source = source
         self.feature = feature
         self.refine = refine
@@ -110,14 +106,7 @@ class ModelFinder:
             else _check_length("lamella_length_m", lamella_length_m)
         )
         self.post_view = post_view
-        self.post_size_m = (
-            None
-            if post_size_m is None
-            else (
-                _check_length("post_size_m width", post_size_m[0]),
-                _check_length("post_size_m length", post_size_m[1]),
-            )
-        )
+        self.post_size_m = None if post_size_m is None else _pair("post_size_m", post_size_m)
 
     def hints(self, vertical_scale: float) -> dict[str, object]:
         """The keyword hints a frame of `vertical_scale` is detected with."""
@@ -161,11 +150,26 @@ def workflow_hints(
     length, a post's size, and that the workflows look at a post from above
     (plans/posts.py: the landing point is the middle of the post's top; the FIB's view
     of it is foreshortened, which each frame's vertical scale carries)."""
+    if target == "landing_post" and post_size_m is not None:
+        width, length = _pair("post_size_m", post_size_m)
+        return {"post_view": "top", "post_size_m": (width, length)}
     if target == "landing_post":
-        return {"post_view": "top", "post_size_m": post_size_m}
-    if target == "landed_lamella":
-        return {"lamella_length_m": None if chunk_size_m is None else chunk_size_m[0]}
+        return {"post_view": "top"}
+    if target == "landed_lamella" and chunk_size_m is not None:
+        return {"lamella_length_m": _pair("chunk_size_m", chunk_size_m, ("width", "thickness"))[0]}
     return {}
+
+
+def _pair(
+    name: str, size_m: tuple[float, float], parts: tuple[str, str] = ("width", "length")
+) -> tuple[float, float]:
+    """A size of two lengths in metres, each checked, the field and part named."""
+    if not isinstance(size_m, tuple | list) or len(size_m) != 2:
+        raise ValueError(f"{name} must be ({', '.join(parts)}) in metres, got {size_m!r}")
+    return (
+        _check_length(f"{name} {parts[0]}", size_m[0]),
+        _check_length(f"{name} {parts[1]}", size_m[1]),
+    )
 
 
 def guide_with_model(
@@ -189,8 +193,11 @@ def guide_with_model(
         raise ValueError(
             f"the model cannot guide {unknown}; it can guide {', '.join(MODEL_FEATURES)}"
         )
-    installed: dict[str, ModelFinder] = {}
+    # Every finder is made (and so checked) before any is installed: a refused wiring
+    # leaves the detectors as they were.
+    made: list[tuple[str, object, ModelFinder]] = []
     for target in chosen:
+        hints = workflow_hints(target, chunk_size_m, post_size_m)
         for beam in ("electron", "ion"):
             if target == "needle":
                 detector = microscope.needle_features(beam)  # type: ignore[attr-defined]
@@ -199,14 +206,12 @@ def guide_with_model(
                 detector = microscope.features(beam)  # type: ignore[attr-defined]
                 classical = detector.finders.get(target)
             finder = ModelFinder(
-                source,
-                MODEL_FEATURES[target],
-                classical if refine else None,
-                **workflow_hints(target, chunk_size_m, post_size_m),
+                source, MODEL_FEATURES[target], classical if refine else None, **hints
             )
-            if target == "needle":
-                detector.finder = finder
-            else:
-                detector.finders[target] = finder
-            installed[f"{target}/{beam}"] = finder
-    return installed
+            made.append((f"{target}/{beam}", detector, finder))
+    for key, detector, finder in made:
+        if key.startswith("needle/"):
+            detector.finder = finder  # type: ignore[attr-defined]
+        else:
+            detector.finders[key.split("/")[0]] = finder  # type: ignore[attr-defined]
+    return {key: finder for key, _detector, finder in made}

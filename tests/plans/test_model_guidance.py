@@ -23,7 +23,7 @@ from plans.site_finding import centre_in_beam
 from plans.stubs import call
 from plans.supervision import SupervisorAbort
 from profiles.detectors import wire_detectors
-from profiles.guidance import MODEL_FEATURES, ModelFinder
+from profiles.guidance import MODEL_FEATURES, ModelFinder, guide_with_model
 from profiles.session import start_session
 
 from ._scope import scope
@@ -296,3 +296,14 @@ def test_model_hints_are_checked_by_name():
         ModelFinder(source, "LandingPost", post_size_m=(20e-6, float("nan")))
     with pytest.raises(ValueError, match=r"post_size_m must be \(width, length\)"):
         ModelFinder(source, "LandingPost", post_size_m=20e-6)  # type: ignore[arg-type]
+
+
+def test_a_bad_size_for_a_guided_target_is_refused_by_its_field(RE, frames_dir):
+    m = _twin(frames_dir)
+    classical = _finder_ids(m)
+    guided = ["landing_post", "landed_lamella"]
+    with pytest.raises(ValueError, match=r"chunk_size_m thickness must be a length in metres"):
+        guide_with_model(m, FarOff(), guided, chunk_size_m=(10e-6, 0.0))
+    assert _finder_ids(m) == classical  # nothing half-installed: landing_post came first
+    with pytest.raises(ValueError, match=r"post_size_m must be \(width, length\)"):
+        wire_detectors(m, model=FarOff(), model_targets=guided, post_size_m=(20e-6,))
