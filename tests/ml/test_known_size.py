@@ -103,6 +103,32 @@ def test_a_pad_showing_more_than_its_size_is_not_placed():
 
 
 @pytest.mark.parametrize(
+    ("box", "expected"),
+    [
+        ((20, 60, 40, 20), "40 px long"),  # 40 of its 60 px, whole in view
+        ((20, 60, 60, 12), "12 px wide"),  # 12 of its 20 px
+        ((20, 60, 48, 16), (67.5, 43.5)),  # 80 % of each: its centroid
+        ((0, 40, 20, 20), (49.5, -10.5)),  # cut by the upper border: from its lower end
+    ],
+)
+def test_a_pad_whole_in_view_well_under_its_size_is_not_placed(box, expected):
+    """A pad shown whole along an axis at well under its size there is partly hidden (a
+    needle in front of it) or not the post: its centroid is not its middle, so a reason.
+    Cut by a border, it shows only part of itself and is placed from its end."""
+    mask = np.zeros((H, W), np.uint8)
+    _box(mask, *box, LANDING_POST)
+    f = features_from_mask(
+        mask, PS, ["LandingPost"], post_view="top", post_size_m=(20 * PS, 60 * PS)
+    )
+    result = f["LandingPost"]
+    if isinstance(expected, str):
+        assert isinstance(result, NotFound)
+        assert expected in result.reason and "well under its given size" in result.reason
+    else:
+        assert _xy(result) == pytest.approx(expected, abs=0.01)
+
+
+@pytest.mark.parametrize(
     ("kwargs", "field"),
     [
         ({"lamella_length_m": 0.0}, "lamella_length_m"),
