@@ -56,7 +56,8 @@ The needle is the largest manipulator region.
   pad's size as seen (``post_size_m``: its width along the image's x and length along
   its y, the length foreshortened by a tilted view), its centre on that axis is half
   the size from its end in view (as for a lamella: longer in view than that, it is not
-  found, with the reason).
+  found, with the reason; so is a pad shown whole along an axis at well under its size
+  there, partly hidden or not the post: known_size.SHORT_SLACK).
 - NeedleTip: the needle enters the image from a border (sim/needles.py: a 3 mm shaft,
   tapering to a rounded tip); the tip is the centre of its rounded end: past the
   region's point farthest from where it enters, the point deepest inside the region
