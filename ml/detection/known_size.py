@@ -21,7 +21,7 @@ SHORT_SLACK = 0.25
 """A pad whole in view along an axis may show this much less than its size there. On the
 twin's 120 posts views of seeds 160-239 and 310-529 the pads' masks span 0.91-1.22 of
 their size on every axis a border does not cut but two: 0.71 and 0.51, each the part of
-a pad below the needle that crosses it, its centroid 118 and 180 px from the pad's
+a pad below the needle that crosses it, its centroid 138 and 180 px from the pad's
 middle (both now not found; nothing else changes)."""
 POST_VIEWS = ("auto", "top", "side")
 """How the landing posts are seen: from above (pads), from the side, or "auto" (by
