@@ -62,7 +62,8 @@ def _check_near(near_px: tuple[float, float] | None) -> None:
 POST_VIEWS = ("auto", "top", "side")
 
 
-def _length_ok(value: object) -> bool:
+def length_ok(value: object) -> bool:
+    """A length in metres in (0, 1e-3]: finite, not a boolean."""
     return (
         isinstance(value, int | float)
         and not isinstance(value, bool)
@@ -74,7 +75,7 @@ def _length_ok(value: object) -> bool:
 def _check_hints(
     lamella_length_m: float | None, post_view: str, post_size_m: tuple[float, float] | None
 ) -> None:
-    if lamella_length_m is not None and not _length_ok(lamella_length_m):
+    if lamella_length_m is not None and not length_ok(lamella_length_m):
         raise ValueError(
             "lamella_length_m must be a length in metres in (0, 1e-3] or None (unknown),"
             f" got {lamella_length_m!r}"
@@ -84,7 +85,7 @@ def _check_hints(
     if post_size_m is not None and not (
         isinstance(post_size_m, tuple | list)
         and len(post_size_m) == 2
-        and all(_length_ok(v) for v in post_size_m)
+        and all(length_ok(v) for v in post_size_m)
     ):
         raise ValueError(
             "post_size_m must be (width, length) in metres, each in (0, 1e-3], or None"

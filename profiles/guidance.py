@@ -31,6 +31,7 @@ import numpy as np
 
 from fibsem_ophyd.devices.feature_detector import Finder, finder_id
 from fibsem_ophyd.devices.keypoint_processor import KeypointSource
+from plans.keypoints import POST_VIEWS, length_ok
 
 MODEL_FEATURES: Mapping[str, str] = {
     "needle": "NeedleTip",  # sem_needle / fib_needle
@@ -48,13 +49,9 @@ on the twin's workflow frames: none (see the module's docstring)."""
 AGREE_PX = 25.0
 """How near (pixels) a refining finder's answer must be to the model's to be taken."""
 
-POST_VIEWS = ("auto", "top", "side")
-
 
 def _check_length(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name} must be a length in metres in (0, 1e-3], got {value!r}")
-    if not (math.isfinite(value) and 0 < value <= 1e-3):
+    if not length_ok(value):
         raise ValueError(f"{name} must be a length in metres in (0, 1e-3], got {value!r}")
     return float(value)
 
@@ -195,7 +192,7 @@ def guide_with_model(
         )
     # Every finder is made (and so checked) before any is installed: a refused wiring
     # leaves the detectors as they were.
-    made: list[tuple[str, object, ModelFinder]] = []
+    made: list[tuple[str, str, object, ModelFinder]] = []
     for target in chosen:
         hints = workflow_hints(target, chunk_size_m, post_size_m)
         for beam in ("electron", "ion"):
@@ -208,10 +205,10 @@ def guide_with_model(
             finder = ModelFinder(
                 source, MODEL_FEATURES[target], classical if refine else None, **hints
             )
-            made.append((f"{target}/{beam}", detector, finder))
-    for key, detector, finder in made:
-        if key.startswith("needle/"):
+            made.append((target, beam, detector, finder))
+    for target, _beam, detector, finder in made:
+        if target == "needle":
             detector.finder = finder  # type: ignore[attr-defined]
         else:
-            detector.finders[key.split("/")[0]] = finder  # type: ignore[attr-defined]
-    return {key: finder for key, _detector, finder in made}
+            detector.finders[target] = finder  # type: ignore[attr-defined]
+    return {f"{target}/{beam}": finder for target, beam, _detector, finder in made}
