@@ -38,6 +38,10 @@ class TrainConfig(BaseModel):
     split: float = Field(default=0.15, gt=0.0, lt=1.0)
     """Fraction of the image pairs held out for validation (chosen at random, seeded)."""
     batch_size: int = Field(default=4, ge=1)
+    loader_workers: int = Field(default=0, ge=0, le=64)
+    """Processes that read and augment training images (0: the training process itself).
+    On a GPU one process cannot keep up with a small model; each worker augments with
+    its own random sequence (``reseed_augment``)."""
     lr: float = Field(default=3e-4, gt=0.0)
     lr_schedule: LrSchedule = "constant"
     """``constant``: ``lr`` throughout; ``cosine``: from ``lr`` down to ``lr_min`` over

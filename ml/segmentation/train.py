@@ -93,6 +93,16 @@ def _make_logger(config: TrainConfig) -> RunLogger:
     return FanOut(loggers)
 
 
+def reseed_augment(worker_id: int) -> None:
+    """DataLoader ``worker_init_fn``: without it every worker would start from a copy of
+    the same augmentation generator and repeat the others' transforms. torch gives each
+    worker its own seed, drawn from the loader's seeded generator, so runs still repeat."""
+    info = torch.utils.data.get_worker_info()
+    augment = getattr(info.dataset, "augment", None) if info is not None else None
+    if isinstance(augment, EMAugment):
+        augment.rng = np.random.default_rng([torch.initial_seed() % 2**63, worker_id])
+
+
 def make_datasets(
     config: TrainConfig, seed: int = 0
 ) -> tuple[SegmentationDataset, SegmentationDataset]:
@@ -151,8 +161,14 @@ def _train(config: TrainConfig, seed: int, progress: bool, where: Distributed) -
         shuffle=sampler is None,
         sampler=sampler,
         generator=generator,
+        num_workers=config.loader_workers,
+        persistent_workers=config.loader_workers > 0,
+        worker_init_fn=reseed_augment if config.loader_workers > 0 else None,
+        pin_memory=device.startswith("cuda"),
     )
-    val_loader = DataLoader(val_set, batch_size=config.batch_size, shuffle=False)
+    val_loader = DataLoader(
+        val_set, batch_size=config.batch_size, shuffle=False, num_workers=config.loader_workers
+    )
     loss_fn = CombinedLoss()
     save_path = Path(config.save_path)
     best_path, last_path = save_path / "best.pt", save_path / "last.pt"

@@ -13,7 +13,7 @@ import yaml
 import ml.segmentation.models as models
 from ml.segmentation.checkpoint import CheckpointError, load_checkpoint
 from ml.segmentation.config import parse_config
-from ml.segmentation.train import main, train
+from ml.segmentation.train import main, make_datasets, reseed_augment, train
 from tests.ml.segmentation.conftest import NUM_CLASSES, TINY_ENCODER, base_config
 
 pytestmark = pytest.mark.slow  # tens of seconds: started first (tests/conftest.py)
@@ -116,3 +116,43 @@ def test_command_line(dataset_dirs, tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["--config", str(path), "--no-progress"]) == 0
     assert "val_mean_iou=" in capsys.readouterr().out
     assert (tmp_path / "run" / "best.pt").is_file()
+
+
+def _batches(dataset, seed: int, workers: int) -> list[torch.Tensor]:
+    loader = torch.utils.data.DataLoader(
+        dataset,
+        batch_size=1,
+        shuffle=False,
+        generator=torch.Generator().manual_seed(seed),
+        num_workers=workers,
+        worker_init_fn=reseed_augment,
+    )
+    return [images for images, _ in loader]
+
+
+def test_loader_workers_each_augment_differently_and_repeat_with_the_seed(
+    dataset_dirs, tmp_path: Path
+) -> None:
+    images, labels = dataset_dirs
+    config = parse_config(base_config(images, labels, tmp_path / "run"))
+    train_set, _ = make_datasets(config, seed=3)
+    train_set.pairs = [train_set.pairs[0]] * 4  # one image, so only the augmentation differs
+    first = _batches(train_set, seed=11, workers=2)
+    # worker 0 serves samples 0 and 2, worker 1 samples 1 and 3: copies of one generator
+    # would give sample 1 the same transform as sample 0
+    assert not torch.equal(first[0], first[1])
+    assert not torch.equal(first[2], first[3])
+    again = _batches(train_set, seed=11, workers=2)
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
+    other = _batches(train_set, seed=12, workers=2)
+    assert any(not torch.equal(a, b) for a, b in zip(first, other, strict=True))
+
+
+def test_training_with_loader_workers(dataset_dirs, tmp_path: Path) -> None:
+    images, labels = dataset_dirs
+    config = base_config(images, labels, tmp_path / "run", epochs=2, loader_workers=2)
+    result = train(parse_config(config), progress=False)
+    assert result.epochs_run == [1, 2]
+    assert 0.0 <= result.history[-1]["val_mean_iou"] <= 1.0
+    with pytest.raises(ValueError, match="loader_workers"):
+        parse_config(base_config(images, labels, tmp_path / "r", loader_workers=-1))
