@@ -10,8 +10,11 @@ are taken (ml/evaluation). Targets (issue 11): >= 95 % within 25 px, >= 85 % wit
 px. The features are the workflows' (``ModelKeypoints.detect``): the mask, the lamella's
 bottom edge from the frame, the needle tip's second look (``--tip-zoom 1``: without it)
 and a short lamella's (``--lamella-zoom 1``: without it).
-Last, per stage, how many features miss by more than 25 px and by 10-25 px, and how many
-of those belong to a lamella running past the border: where the rest of the gap is.
+"Shown by the image" counts every feature but the centre, top and bottom of a lamella
+running past the image's border: their true points lie halfway along the whole lamella,
+from an end out of view (its edge there is not a keypoint of the view at all; its edge
+in view is counted). Last, per stage, how many features miss by more than 25 px and by
+10-25 px, and how many of those are such points: where the rest of the gap is.
 All of it twice, from one prediction per view: from the image alone, and with what a
 workflow knows of the view (``ModelKeypoints.detect``'s hints): the lamella's length (its
 protocol's; the twin's drawn length), which places a lamella cut by the image's border
