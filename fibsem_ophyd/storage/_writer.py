@@ -212,11 +212,9 @@ class DurableTiledWriter:
 
     def _finish(self, run_uid: str, journal: RunJournal | None) -> None:
         in_tiled = run_uid not in self._failed
-        with self._written:
-            self._done[run_uid] = RunWritten(run_uid, in_tiled, time.time())
-            while len(self._done) > RUNS_REMEMBERED:
-                self._done.popitem(last=False)
-            self._written.notify_all()
+        # the journal is settled before anyone waiting is told: a failed run's journal
+        # must already be pending (unlocked) when wait_for_run returns, so that a
+        # recover() called right after it replays the run
         if not in_tiled:
             self._failed.discard(run_uid)
             if journal is not None:
@@ -224,3 +222,8 @@ class DurableTiledWriter:
                 logger.warning("run %s is not in tiled yet: recover() will replay it", run_uid)
         elif journal is not None:
             journal.discard()
+        with self._written:
+            self._done[run_uid] = RunWritten(run_uid, in_tiled, time.time())
+            while len(self._done) > RUNS_REMEMBERED:
+                self._done.popitem(last=False)
+            self._written.notify_all()

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import bluesky.plan_stubs as bps
@@ -15,7 +16,7 @@ from bluesky.plans import count
 from ophyd_async.sim import SimBlobDetector
 
 from fibsem_ophyd.storage import DurableTiledWriter, EmbeddedStore, read_images
-from fibsem_ophyd.storage._journal import pending_journals, read_journal
+from fibsem_ophyd.storage._journal import RunJournal, pending_journals, read_journal
 from fibsem_ophyd.storage._sharing import stop_server
 from fibsem_ophyd.storage._worker import OrderedWorker
 
@@ -211,3 +212,28 @@ def test_wait_for_run_reports_a_failed_write_and_a_slow_one(
     assert slow.wait_for_run(uid, timeout_s=60).in_tiled
     assert [n for n, _ in blocked.docs][-1] == "stop"
     slow.close()
+
+
+def test_a_failed_run_is_pending_for_recovery_when_wait_for_run_returns(
+    RE: RunEngine,
+    det: SimBlobDetector,
+    shared_store: EmbeddedStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a slow journal close (a loaded disk) must not let wait_for_run report the failure
+    # while the journal is still held: a recover() right after it would miss the run
+    close = RunJournal.close
+
+    def slow_close(self: RunJournal) -> None:
+        time.sleep(0.5)
+        close(self)
+
+    monkeypatch.setattr(RunJournal, "close", slow_close)
+    failing = _writer(shared_store, Recorder(fail_on="event"), tmp_path)
+    token = RE.subscribe(failing)
+    (uid,) = RE(count([det], num=1))
+    assert not failing.wait_for_run(uid, timeout_s=60).in_tiled
+    assert [p.stem for p in pending_journals(tmp_path)] == [uid]
+    RE.unsubscribe(token)
+    failing.close()

@@ -20,8 +20,9 @@ ISSUE_KEYS = {
 def test_config_has_exactly_the_issue_keys() -> None:
     # plus optional keys: the U-Net decoder widths (small, fast models) and the
     # learning-rate schedule (constant by default, so configs without it train as before),
-    # and freezing BatchNorm to fine-tune a model rebuilt from ONNX (off by default)
-    extra = {"decoder_channels", "lr_schedule", "lr_min", "freeze_batchnorm"}
+    # freezing BatchNorm to fine-tune a model rebuilt from ONNX (off by default), and
+    # DataLoader worker processes (0 by default: the training process reads)
+    extra = {"decoder_channels", "lr_schedule", "lr_min", "freeze_batchnorm", "loader_workers"}
     assert set(TrainConfig.model_fields) == ISSUE_KEYS | extra
 
 
