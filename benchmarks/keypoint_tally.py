@@ -90,7 +90,7 @@ class Way:
     """The tallies of one way of detecting (image only, or with the workflow's hints)."""
 
     tallies: dict[str, Tally]
-    in_view: Tally = field(default_factory=Tally)
+    shown: Tally = field(default_factory=Tally)
     by_stage: dict[str, StageMisses] = field(default_factory=dict)
 
     def add(self, found, truth, spec, past_border: bool) -> None:
@@ -105,7 +105,7 @@ class Way:
                 cut = past_border and feature in PLACED_FROM_WHOLE_LENGTH
                 self.by_stage.setdefault(spec.stage, StageMisses()).add(err, cut)
                 if not cut:
-                    self.in_view.add(err, spec.pixel_m)
+                    self.shown.add(err, spec.pixel_m)
             else:
                 tally.absent += 1
                 tally.false += got is not None
@@ -124,7 +124,7 @@ class Way:
             every.false += tally.false
             every.absent += tally.absent
         print(f"{'all but ImageCentre':<22}{every.row()}")
-        print(f"{'  shown by the image':<22}{self.in_view.row().rsplit(' ', 1)[0]}")
+        print(f"{'  shown by the image':<22}{self.shown.row().rsplit(' ', 1)[0]}")
         print(
             "  (shown by the image: not counting the centre, top and bottom of a lamella running"
             " past the image's border, whose true points lie halfway along its whole length,"

@@ -214,16 +214,19 @@ class DurableTiledWriter:
         in_tiled = run_uid not in self._failed
         # the journal is settled before anyone waiting is told: a failed run's journal
         # must already be pending (unlocked) when wait_for_run returns, so that a
-        # recover() called right after it replays the run
-        if not in_tiled:
-            self._failed.discard(run_uid)
-            if journal is not None:
-                journal.close()
-                logger.warning("run %s is not in tiled yet: recover() will replay it", run_uid)
-        elif journal is not None:
-            journal.discard()
-        with self._written:
-            self._done[run_uid] = RunWritten(run_uid, in_tiled, time.time())
-            while len(self._done) > RUNS_REMEMBERED:
-                self._done.popitem(last=False)
-            self._written.notify_all()
+        # recover() called right after it replays the run. They are told even if
+        # settling it raises (the worker logs that), rather than left to time out.
+        try:
+            if not in_tiled:
+                self._failed.discard(run_uid)
+                if journal is not None:
+                    journal.close()
+                    logger.warning("run %s is not in tiled yet: recover() will replay it", run_uid)
+            elif journal is not None:
+                journal.discard()
+        finally:
+            with self._written:
+                self._done[run_uid] = RunWritten(run_uid, in_tiled, time.time())
+                while len(self._done) > RUNS_REMEMBERED:
+                    self._done.popitem(last=False)
+                self._written.notify_all()

@@ -167,7 +167,11 @@ def _train(config: TrainConfig, seed: int, progress: bool, where: Distributed) -
         pin_memory=device.startswith("cuda"),
     )
     val_loader = DataLoader(
-        val_set, batch_size=config.batch_size, shuffle=False, num_workers=config.loader_workers
+        val_set,
+        batch_size=config.batch_size,
+        shuffle=False,
+        num_workers=config.loader_workers,
+        persistent_workers=config.loader_workers > 0,
     )
     loss_fn = CombinedLoss()
     save_path = Path(config.save_path)
