@@ -41,7 +41,9 @@ The needle is the largest manipulator region.
   and bottom are then not found, with the reason, rather than put somewhere wrong.
   Given the frame (``image``), the bottom edge is taken from it at full resolution
   (lamella_edges.py: the model's mask runs into what lies under the lamella), the top
-  edge kept, and the centre and side midpoints follow. Pieces of the lamella the model
+  edge kept, and the centre and side midpoints follow; its ends are then where the mask
+  between the top and that bottom edge ends (lamella_strip.py: the band under a milled
+  lamella, longer than it, put both ends 30-70 px out). Pieces of the lamella the model
   split along its length (a landed lamella over its post's grey) are joined to it
   first when its length is given (lamella_pieces.py: on its line, as thick, within
   that length), so its ends are the outer pieces'. A lamella with both ends in view whose
@@ -51,7 +53,9 @@ The needle is the largest manipulator region.
   its lower border (it stands on the grid below): the middle of its far end, its top; a
   post seen from above: its centroid. A pad seen from above that runs past the lower
   border looks like a side view; ``post_view`` ("top", "side"; a workflow knows which
-  it is looking at) settles it, "auto" (default) goes by the lower border. A pad cut by
+  it is looking at) settles it, "auto" (default) goes by the lower border, and by the
+  other posts in view: a post as wide (``SAME_WIDTH``) that stays clear of the lower
+  border is seen from above, and one image has one view. A pad cut by
   one border of an axis has its centroid off by half of what is hidden; given the
   pad's size as seen (``post_size_m``: its width along the image's x and length along
   its y, the length foreshortened by a tilted view), its centre on that axis is half
@@ -88,6 +92,7 @@ from .known_size import POST_VIEWS, measured_from_end, pad_centre, sizes_ok
 from .lamella_edges import bottom_edge_offset
 from .lamella_ends import fitted_to_length
 from .lamella_pieces import joined_pieces
+from .lamella_strip import ends_in_strip
 from .mask_regions import ClassRegions
 from .needle_mask import hidden_by_adaptor, needle_end
 from .needle_pieces import joined_needle
@@ -103,6 +108,7 @@ from .region_box import (
 MIN_AREA_PX = 20
 FRAGMENT_FRACTION = 0.1
 LAMELLA_FRAGMENT_FRACTION = 0.25
+SAME_WIDTH = 0.25  # posts seen together: widths within a quarter of each other
 _CENTROID_FEATURES = {
     "LandingPost": (LANDING_POST, "landing post"),
     "CopperAdapterCentre": (COPPER_ADAPTOR, "copper adaptor"),
@@ -182,6 +188,19 @@ def region_score(
         return 1.0
     h, w = region_px.shape
     return float(probabilities[index, top : top + h, left : left + w][region_px].mean())
+
+
+def _any_seen_from_above(posts: ClassRegions, height: int, width_px: int) -> bool:
+    """Whether any post region as wide as the post chosen (``width_px``, within
+    ``SAME_WIDTH``; a speck of the class is not a post) stays clear of the lower border:
+    a post seen from the side stands on the grid below and always enters from it, so the
+    image is a view from above. A pad cut by the upper border counts however little of
+    it shows."""
+    return any(
+        (r.top + r.pixels.shape[0] != height or not r.pixels[-1].any())
+        and abs(r.pixels.shape[1] - width_px) <= SAME_WIDTH * width_px
+        for r in posts.regions
+    )
 
 
 def _post_point(
@@ -310,6 +329,8 @@ def features_from_mask(
                 bottom = bottom_edge_offset(image, box)
                 if bottom is not None:
                     box = with_bottom(box, bottom)
+                    keep = ("LamellaLeftEdge" in cut, "LamellaRightEdge" in cut)
+                    box = ends_in_strip(px, left, top, box, keep)
             sides_in_view = "LamellaLeftEdge" not in cut and "LamellaRightEdge" not in cut
             if lamella_length_m is not None and image is not None and sides_in_view:
                 box = fitted_to_length(image, box, lamella_length_m / pixel_size_m)
@@ -345,7 +366,11 @@ def features_from_mask(
                     if post_size_m is None
                     else (post_size_m[0] / pixel_size_m, post_size_m[1] / pixel_size_m)
                 )
-                placed = _post_point(px, left, top, (h, w), region.centroid, post_view, size_px)
+                view = post_view
+                if view == "auto" and _any_seen_from_above(cls, h, px.shape[1]):
+                    view = "top"  # one image, one view: a post not standing on the lower
+                    # border is seen from above, and so are the others beside it
+                placed = _post_point(px, left, top, (h, w), region.centroid, view, size_px)
                 if isinstance(placed, str):
                     out[n] = NotFound(n, placed)
                     continue

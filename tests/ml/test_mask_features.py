@@ -279,6 +279,27 @@ def test_a_post_seen_from_above_lands_at_its_centroid(box):
     assert _xy(f["LandingPost"]) == pytest.approx(expected, abs=0.01)
 
 
+def test_a_pad_cut_by_the_lower_border_beside_one_seen_from_above_is_seen_from_above():
+    """One image, one view: a post clear of the lower border is seen from above (a post
+    seen from the side stands on the grid below and enters from it), so a pad of its
+    width running past the lower border is seen from above too: its centroid, not its
+    far end. A speck of the class, far narrower, says nothing about the view."""
+    mask = np.zeros((H, W), np.uint8)
+    _box(mask, 50, 70, 50, 20, LANDING_POST)  # past the lower border, nearest the centre
+    alone = features_from_mask(mask, PS, ["LandingPost"])
+    assert _xy(alone["LandingPost"]) == pytest.approx((79.5, 50.0), abs=0.51)  # side view
+    _box(mask, 0, 10, 8, 22, LANDING_POST)  # a pad of about its width past the top border
+    f = features_from_mask(mask, PS, ["LandingPost"])
+    assert _xy(f["LandingPost"]) == pytest.approx((79.5, 74.5), abs=0.01)
+    speck = np.zeros((H, W), np.uint8)
+    _box(speck, 50, 70, 50, 20, LANDING_POST)
+    _box(speck, 10, 130, 5, 5, LANDING_POST)
+    f = features_from_mask(speck, PS, ["LandingPost"])
+    assert _xy(f["LandingPost"]) == pytest.approx((79.5, 50.0), abs=0.51)
+    given = features_from_mask(mask, PS, ["LandingPost"], post_view="side")
+    assert _xy(given["LandingPost"]) == pytest.approx((79.5, 50.0), abs=0.51)
+
+
 def test_a_lamella_running_past_the_border_has_no_edge_there():
     """The mask ends at the image's border, not at the lamella's edge: that edge is not
     found (with the reason), the one in view is."""
