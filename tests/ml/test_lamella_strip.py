@@ -109,12 +109,13 @@ def test_an_end_past_the_border_is_kept_and_a_partly_filled_end_is_not_cut():
     assert partly.centre[0] - partly.half_length_px == pytest.approx(100, abs=1)
 
 
-def test_more_than_max_trim_of_the_length_is_not_cut():
-    # a strip of a fifth of the band's length: not the band's ends sticking out but a
-    # mask that missed most of the lamella
-    px = _flat_mask((300, 400), (100, 600))
+def test_an_end_losing_more_than_max_trim_of_the_length_is_not_cut():
+    """A band overhangs by a small part of the lamella; a strip's mask empty over much
+    more of it at one end is a patchy mask (holes), not the lamella's end: that end
+    stays, the other is still cut."""
+    px = _flat_mask((150, 400), (100, 600))  # left: 50 px (10 %), right: 200 px (40 %)
     box = _flat_box(250.0, 20.0)
-    assert MAX_TRIM < 1 - 100 / 500
-    same = ends_in_strip(px, 0, 0, box, (False, False))
-    assert same.half_length_px == box.half_length_px
-    assert tuple(same.centre) == tuple(box.centre)
+    assert 50 / 500 < MAX_TRIM < 200 / 500
+    cut = ends_in_strip(px, 0, 0, box, (False, False))
+    assert cut.centre[0] - cut.half_length_px == pytest.approx(150, abs=1)
+    assert cut.centre[0] + cut.half_length_px == pytest.approx(600, abs=1)
