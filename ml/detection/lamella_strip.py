@@ -66,17 +66,20 @@ def ends_in_strip(
     if not inside.any():
         return box
     lo = int(np.floor(-half_len))
-    bins = np.bincount(np.round(u[inside]).astype(int) - lo, minlength=int(2 * half_len) + 2)
+    # pixels lie inside the box; the clip only guards bincount against a box that is not
+    # the region's own (a pixel a rounding outside it)
+    index = np.clip(np.round(u[inside]).astype(int) - lo, 0, int(2 * half_len) + 1)
+    bins = np.bincount(index, minlength=int(2 * half_len) + 2)
     middle = bins[
         int(len(bins) * (1 - MIDDLE_FRACTION) / 2) : int(len(bins) * (1 + MIDDLE_FRACTION) / 2)
     ]
-    if middle.size == 0 or np.median(middle) <= 0:
+    level = float(np.median(middle)) if middle.size else 0.0
+    if level <= 0:
         return box
-    full = np.flatnonzero(bins >= FULL_FRACTION * float(np.median(middle)))
+    full = np.flatnonzero(bins >= FULL_FRACTION * level)
     start = float(full[0] + lo) if not keep[0] else -half_len
     end = float(full[-1] + lo) if not keep[1] else half_len
     start, end = max(start, -half_len), min(end, half_len)
-    level = float(np.median(middle))
     i0, i1 = round(start) - lo, round(end) - lo
     if i0 > 0 and bins[:i0].mean() > EMPTY_FRACTION * level:
         start = -half_len

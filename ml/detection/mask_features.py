@@ -190,6 +190,11 @@ def region_score(
     return float(probabilities[index, top : top + h, left : left + w][region_px].mean())
 
 
+def _clear_of_lower_border(region_px: np.ndarray, top: int, height: int) -> bool:
+    """Whether a region does not reach the image's lower border (row ``height - 1``)."""
+    return top + region_px.shape[0] != height or not region_px[-1].any()
+
+
 def _any_seen_from_above(posts: ClassRegions, height: int, width_px: int) -> bool:
     """Whether any post region as wide as the post chosen (``width_px``, within
     ``SAME_WIDTH``; a speck of the class is not a post) stays clear of the lower border:
@@ -197,7 +202,7 @@ def _any_seen_from_above(posts: ClassRegions, height: int, width_px: int) -> boo
     image is a view from above. A pad cut by the upper border counts however little of
     it shows."""
     return any(
-        (r.top + r.pixels.shape[0] != height or not r.pixels[-1].any())
+        _clear_of_lower_border(r.pixels, r.top, height)
         and abs(r.pixels.shape[1] - width_px) <= SAME_WIDTH * width_px
         for r in posts.regions
     )
@@ -223,7 +228,7 @@ def _post_point(
     ``view`` "top" or "side" says which it is (a workflow knows); "auto" goes by the
     lower border. ``size_px`` places a pad cut by a border (``known_size.pad_centre``)."""
     seen_from_above = view == "top" or (
-        view == "auto" and (top + region_px.shape[0] != shape[0] or not region_px[-1].any())
+        view == "auto" and _clear_of_lower_border(region_px, top, shape[0])
     )
     if seen_from_above:
         if size_px is None:
